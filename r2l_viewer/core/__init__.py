@@ -1,0 +1,1 @@
+"""The core library (no Qt, no OpenGL): cameras and rays, datasets, models, rendering, metrics, scene checkpoints."""

@@ -1,0 +1,33 @@
+"""Choosing the compute device: 'auto' takes CUDA when present; asking for CUDA without one is a clear error."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DeviceError(ValueError):
+    """The requested device does not exist on this machine."""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' (CUDA if available, else CPU), 'cpu', 'cuda' or 'cuda:N'."""
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device '{name}' asked for, but this machine has no CUDA GPU (use --device cpu or auto)")
+        device = torch.device(name)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(f"device '{name}' does not exist: {torch.cuda.device_count()} CUDA device(s) here")
+        return device
+    raise DeviceError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N")
+
+
+def describe_device(device: torch.device) -> str:
+    """A short human name: 'CPU (2 threads)' or the GPU's name."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({torch.get_num_threads()} threads)"

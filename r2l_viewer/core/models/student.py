@@ -1,0 +1,86 @@
+"""The R2L student: a deep residual MLP that maps the points sampled along one ray straight to its colour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import param
+from ..encoding import encoded_dim, positional_encoding
+from ..volume import stratified_samples
+from .base import RenderOutput, model_space_rays
+
+
+@dataclass
+class StudentConfig:
+    """Shape of the neural light field; the defaults are the paper's 88-layer network."""
+
+    points_per_ray: int = param(16, "points sampled evenly along each ray between near and far", min=1, max=256, gui=True)
+    frequencies: int = param(10, "positional-encoding octaves per coordinate (2^0 .. 2^(L-1))", min=0, max=16, gui=True)
+    width: int = param(256, "neurons per hidden layer", min=4, max=4096, gui=True)
+    blocks: int = param(43, "residual blocks of two linear layers (linear layers = 2 * blocks + 2)", min=0, max=512, gui=True)
+    near: float = param(2.0, "ray parameter of the first point (scene's near bound)", min=0.0)
+    far: float = param(6.0, "ray parameter of the last point (scene's far bound)", min=0.0)
+    center: tuple = param((0.0, 0.0, 0.0), "points are shifted by -center before encoding")
+    scale: float = param(1.0, "then multiplied by scale (1 = raw coordinates, as in the paper)", min=1e-6)
+    ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space")
+
+    @property
+    def input_dim(self) -> int:
+        return encoded_dim(3 * self.points_per_ray, self.frequencies)
+
+    @property
+    def linear_layers(self) -> int:
+        return 2 * self.blocks + 2
+
+
+class ResidualBlock(nn.Module):
+    """Linear -> ReLU -> Linear, plus the block's input; no activation after the sum, no normalisation."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc2(F.relu(self.fc1(x)))
+
+
+class Student(nn.Module):
+    """Head Linear+ReLU, residual body with a skip around it, tail Linear+sigmoid: one evaluation per ray."""
+
+    kind = "student"
+
+    def __init__(self, config: StudentConfig):
+        super().__init__()
+        self.config = config
+        self.head = nn.Linear(config.input_dim, config.width)
+        self.body = nn.Sequential(*[ResidualBlock(config.width) for _ in range(config.blocks)])
+        self.tail = nn.Linear(config.width, 3)
+        self.register_buffer("center", torch.tensor(config.center, dtype=torch.float32), persistent=False)
+
+    def ray_points(self, origins, directions, randomize=False, generator=None) -> torch.Tensor:
+        """Points [N, P, 3] along the rays, fixed in their bins for rendering, jittered inside them for training."""
+        cfg = self.config
+        origins, directions = model_space_rays(cfg.ndc, origins, directions)
+        t = stratified_samples(
+            cfg.near, cfg.far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize
+        )
+        return origins[:, None, :] + t[..., None] * directions[:, None, :]
+
+    def encode(self, points: torch.Tensor) -> torch.Tensor:
+        """Network input [N, 3P(2L+1)] from points [N, P, 3]."""
+        flat = ((points - self.center) * self.config.scale).flatten(1)
+        return positional_encoding(flat, self.config.frequencies)
+
+    def forward_encoded(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.head(x))
+        h = self.body(h) + h
+        return torch.sigmoid(self.tail(h))
+
+    def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
+        points = self.ray_points(origins, directions, randomize, generator)
+        return RenderOutput(rgb=self.forward_encoded(self.encode(points)))

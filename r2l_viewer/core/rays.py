@@ -1,0 +1,92 @@
+"""Rays through pixel centres, the NDC warp for forward-facing scenes, and ray-box intersection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .cameras import Intrinsics
+
+
+@dataclass(frozen=True)
+class NdcSpace:
+    """The normalised-device-coordinate space of a forward-facing scene (fixed per scene, not per view)."""
+
+    height: int
+    width: int
+    focal: float
+    near: float = 1.0
+
+    def to_dict(self) -> dict:
+        return {"height": self.height, "width": self.width, "focal": self.focal, "near": self.near}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NdcSpace":
+        return cls(int(d["height"]), int(d["width"]), float(d["focal"]), float(d["near"]))
+
+
+def rays_from_pixels(
+    c2w: torch.Tensor,
+    fx: torch.Tensor | float,
+    fy: torch.Tensor | float,
+    cx: torch.Tensor | float,
+    cy: torch.Tensor | float,
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rays through the centres of pixels (x, y) (column, row).
+
+    c2w: [..., 3 or 4, 4] broadcastable to x; intrinsics scalars or [...]; x, y: [...] integer pixel indices.
+    Returns origins [..., 3] and directions [..., 3]; a direction has camera-space z = -1 (not unit length), so the
+    ray parameter t is depth along the optical axis, as in NeRF.
+    """
+    dx = (x.to(torch.float32) + 0.5 - cx) / fx
+    dy = -(y.to(torch.float32) + 0.5 - cy) / fy
+    dirs_cam = torch.stack([dx, dy, -torch.ones_like(dx)], dim=-1)
+    rot = c2w[..., :3, :3]
+    directions = (rot @ dirs_cam[..., None])[..., 0]
+    origins = c2w[..., :3, 3].expand_as(directions)
+    return origins, directions
+
+
+def camera_rays(c2w: torch.Tensor, intrinsics: Intrinsics) -> tuple[torch.Tensor, torch.Tensor]:
+    """One ray per pixel centre of an image: origins and directions [H, W, 3] on c2w's device."""
+    h, w = intrinsics.height, intrinsics.width
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=c2w.device), torch.arange(w, device=c2w.device), indexing="ij"
+    )
+    return rays_from_pixels(
+        c2w.to(torch.float32), intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, xs, ys
+    )
+
+
+def to_ndc(origins: torch.Tensor, directions: torch.Tensor, ndc: NdcSpace) -> tuple[torch.Tensor, torch.Tensor]:
+    """Warp rays [..., 3] into NDC space (LLFF forward-facing scenes): the far plane at infinity maps to z = 1."""
+    t = -(ndc.near + origins[..., 2]) / directions[..., 2]
+    o = origins + t[..., None] * directions
+    ax, ay = -2.0 * ndc.focal / ndc.width, -2.0 * ndc.focal / ndc.height
+    oz = o[..., 2]
+    o_ndc = torch.stack([ax * o[..., 0] / oz, ay * o[..., 1] / oz, 1.0 + 2.0 * ndc.near / oz], dim=-1)
+    dz = directions[..., 2]
+    d_ndc = torch.stack(
+        [
+            ax * (directions[..., 0] / dz - o[..., 0] / oz),
+            ay * (directions[..., 1] / dz - o[..., 1] / oz),
+            -2.0 * ndc.near / oz,
+        ],
+        dim=-1,
+    )
+    return o_ndc, d_ndc
+
+
+def intersect_aabb(
+    origins: torch.Tensor, directions: torch.Tensor, box_min: torch.Tensor, box_max: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entry and exit ray parameters [N] of rays [N, 3] with an axis-aligned box; exit < entry where they miss."""
+    safe = torch.where(directions.abs() < 1e-9, torch.full_like(directions, 1e-9), directions)
+    t0 = (box_min - origins) / safe
+    t1 = (box_max - origins) / safe
+    t_enter = torch.minimum(t0, t1).amax(dim=-1)
+    t_exit = torch.maximum(t0, t1).amin(dim=-1)
+    return t_enter, t_exit

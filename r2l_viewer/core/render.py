@@ -1,0 +1,62 @@
+"""Chunked rendering of rays and whole images with any model (teacher or student), CPU or CUDA, bounded memory."""
+
+from __future__ import annotations
+
+import torch
+
+from .cameras import Intrinsics
+from .models.base import RenderOutput
+from .rays import camera_rays
+
+DEFAULT_CHUNK = 8192
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device a model's weights live on."""
+    return next(model.parameters()).device
+
+
+@torch.inference_mode()
+def render_rays(
+    model: torch.nn.Module,
+    origins: torch.Tensor,
+    directions: torch.Tensor,
+    chunk: int = DEFAULT_CHUNK,
+    out_device: torch.device | str | None = "cpu",
+) -> RenderOutput:
+    """Render rays [N, 3] in chunks of `chunk` rays on the model's device; outputs gathered on `out_device`
+    (None: the model's device). Peak memory is that of one chunk, whatever N is."""
+    device = model_device(model)
+    out_device = device if out_device is None else torch.device(out_device)
+    parts: dict[str, list[torch.Tensor]] = {"rgb": [], "depth": [], "opacity": []}
+    for start in range(0, origins.shape[0], chunk):
+        o = origins[start : start + chunk].to(device, non_blocking=True)
+        d = directions[start : start + chunk].to(device, non_blocking=True)
+        out = model(o, d)
+        for name in parts:
+            value = getattr(out, name)
+            if value is not None:
+                parts[name].append(value.float().to(out_device, non_blocking=True))
+    joined = {k: torch.cat(v) if v else None for k, v in parts.items()}
+    if joined["rgb"] is None:
+        joined["rgb"] = torch.zeros(0, 3, device=out_device)
+    return RenderOutput(**joined)
+
+
+def render_image(
+    model: torch.nn.Module,
+    c2w: torch.Tensor,
+    intrinsics: Intrinsics,
+    chunk: int = DEFAULT_CHUNK,
+    out_device: torch.device | str | None = "cpu",
+) -> RenderOutput:
+    """Render one view: rgb [H, W, 3] (and depth, opacity [H, W] where the model has them)."""
+    device = model_device(model)
+    origins, directions = camera_rays(c2w.to(device), intrinsics)
+    h, w = intrinsics.height, intrinsics.width
+    out = render_rays(model, origins.reshape(-1, 3), directions.reshape(-1, 3), chunk, out_device)
+    return RenderOutput(
+        rgb=out.rgb.reshape(h, w, 3),
+        depth=None if out.depth is None else out.depth.reshape(h, w),
+        opacity=None if out.opacity is None else out.opacity.reshape(h, w),
+    )

@@ -1,0 +1,94 @@
+"""Volume rendering as small free functions: sampling along rays, weights from density, compositing, depth."""
+
+from __future__ import annotations
+
+import torch
+
+
+def stratified_samples(
+    near: torch.Tensor | float,
+    far: torch.Tensor | float,
+    n_rays: int,
+    n_samples: int,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+    jitter: bool = False,
+) -> torch.Tensor:
+    """Ray parameters t [N, S], evenly spaced from near to far (both included); `jitter` moves each uniformly
+    inside its bin (bins split at the midpoints), as NeRF and R2L do for training."""
+    u = torch.linspace(0.0, 1.0, n_samples, device=device)
+    near_t = torch.as_tensor(near, dtype=torch.float32, device=device).reshape(-1, 1)
+    far_t = torch.as_tensor(far, dtype=torch.float32, device=device).reshape(-1, 1)
+    t = (near_t * (1.0 - u) + far_t * u).expand(n_rays, n_samples)
+    if not jitter or n_samples < 2:
+        return t.contiguous()
+    mids = 0.5 * (t[:, 1:] + t[:, :-1])
+    upper = torch.cat([mids, t[:, -1:]], dim=-1)
+    lower = torch.cat([t[:, :1], mids], dim=-1)
+    r = torch.rand(t.shape, device=device, generator=generator)
+    return lower + (upper - lower) * r
+
+
+def sample_distances(t: torch.Tensor, directions: torch.Tensor, last: float = 1e10) -> torch.Tensor:
+    """Lengths [N, S] of the intervals between consecutive samples t [N, S] along rays [N, 3]; the last is `last`."""
+    deltas = t[:, 1:] - t[:, :-1]
+    deltas = torch.cat([deltas, torch.full_like(t[:, :1], last)], dim=-1)
+    return deltas * directions.norm(dim=-1, keepdim=True)
+
+
+def alpha_from_density(density: torch.Tensor, distances: torch.Tensor) -> torch.Tensor:
+    """Opacity of each interval: 1 - exp(-density * length). Density is already non-negative."""
+    return 1.0 - torch.exp(-density * distances)
+
+
+def weights_from_alpha(alpha: torch.Tensor) -> torch.Tensor:
+    """Compositing weights [N, S]: alpha_i times the transmittance through all samples before i."""
+    transmittance = torch.cumprod(1.0 - alpha + 1e-10, dim=-1)
+    transmittance = torch.cat([torch.ones_like(alpha[:, :1]), transmittance[:, :-1]], dim=-1)
+    return alpha * transmittance
+
+
+def composite(
+    weights: torch.Tensor, colors: torch.Tensor, background: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blend colours [N, S, C] with weights [N, S] over a background [C]: (rgb [N, C], opacity [N])."""
+    rgb = (weights[..., None] * colors).sum(dim=-2)
+    opacity = weights.sum(dim=-1)
+    if background is not None:
+        rgb = rgb + (1.0 - opacity[:, None]) * background
+    return rgb, opacity
+
+
+def expected_depth(weights: torch.Tensor, t: torch.Tensor, far: torch.Tensor | float | None = None) -> torch.Tensor:
+    """Expected ray parameter [N] under the weights; where the ray is not fully opaque the rest goes to `far`."""
+    depth = (weights * t).sum(dim=-1)
+    if far is not None:
+        depth = depth + (1.0 - weights.sum(dim=-1)).clamp_min(0.0) * torch.as_tensor(far, device=t.device)
+    return depth
+
+
+def sample_pdf(
+    bins: torch.Tensor,
+    weights: torch.Tensor,
+    n_samples: int,
+    generator: torch.Generator | None = None,
+    deterministic: bool = True,
+) -> torch.Tensor:
+    """Importance samples [N, n] from the piecewise-constant density `weights` [N, B] over `bins` edges [N, B+1]."""
+    weights = weights + 1e-5
+    pdf = weights / weights.sum(dim=-1, keepdim=True)
+    cdf = torch.cumsum(pdf, dim=-1)
+    cdf = torch.cat([torch.zeros_like(cdf[:, :1]), cdf], dim=-1)  # [N, B+1]
+    if deterministic:
+        u = torch.linspace(0.0, 1.0, n_samples, device=bins.device).expand(cdf.shape[0], n_samples)
+    else:
+        u = torch.rand(cdf.shape[0], n_samples, device=bins.device, generator=generator)
+    u = u.contiguous()
+    idx = torch.searchsorted(cdf, u, right=True)
+    below = (idx - 1).clamp(min=0)
+    above = idx.clamp(max=cdf.shape[-1] - 1)
+    cdf_lo, cdf_hi = torch.gather(cdf, 1, below), torch.gather(cdf, 1, above)
+    bin_lo, bin_hi = torch.gather(bins, 1, below), torch.gather(bins, 1, above)
+    span = cdf_hi - cdf_lo
+    span = torch.where(span < 1e-5, torch.ones_like(span), span)
+    return bin_lo + (u - cdf_lo) / span * (bin_hi - bin_lo)

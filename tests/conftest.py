@@ -1,0 +1,45 @@
+"""Shared fixtures: where the real scenes are (skipping with a reason when absent) and small loaded datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("R2L_DATA", ROOT.parent / "shared" / "data"))
+LEGO = SHARED_DATA / "nerf_synthetic" / "lego"
+FERN = SHARED_DATA / "nerf_llff_data" / "fern"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (set R2L_DATA to the folder holding nerf_synthetic/)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lego_dir() -> Path:
+    return require(LEGO)
+
+
+@pytest.fixture(scope="session")
+def fern_dir() -> Path:
+    return require(FERN)
+
+
+@pytest.fixture(scope="session")
+def lego_small(lego_dir):
+    """lego at 100x100, train and val splits."""
+    from r2l_viewer.core.datasets import load_dataset
+
+    return load_dataset(lego_dir, downscale=4, splits=("train", "val"))
+
+
+@pytest.fixture(scope="session")
+def demo_tiny():
+    """The procedural demo scene at 32x32 (downscale 12.5 of 400 rounds to 32)."""
+    from r2l_viewer.core.datasets import load_demo
+
+    return load_demo(downscale=12.5)

@@ -1,0 +1,161 @@
+"""Models: the paper's student exactly, the vanilla NeRF (and nerf-pytorch weights), the grid teacher."""
+
+import pytest
+import torch
+
+from r2l_viewer.core.cameras import Intrinsics, spherical_pose
+from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
+from r2l_viewer.core.models import (
+    GridConfig,
+    GridTeacher,
+    NerfConfig,
+    Student,
+    StudentConfig,
+    VanillaNerf,
+    build_model,
+    load_nerf_pytorch,
+    model_from_record,
+    model_record,
+    parameter_count,
+)
+from r2l_viewer.core.models.nerf import NerfWeightsError
+from r2l_viewer.core.render import render_image, render_rays
+
+
+def rays(n=32, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    d = torch.nn.functional.normalize(torch.randn(n, 3, generator=gen), dim=-1)
+    return -4.0 * d, d
+
+
+def test_paper_student_is_exactly_the_paper_network():
+    student = Student(StudentConfig())
+    assert linear_layer_count(student) == 88
+    assert parameter_count(student) == 5_917_187
+    assert student.config.input_dim == 16 * 3 * 21 == 1008
+    assert flops_per_ray(student) == pytest.approx(11.79e6, rel=1e-3)
+
+
+def test_student_points_are_fixed_for_rendering_and_jittered_in_their_bins_for_training():
+    student = Student(StudentConfig(points_per_ray=16, width=16, blocks=1))
+    o, d = rays(8)
+    fixed = student.ray_points(o, d)
+    assert torch.equal(fixed, student.ray_points(o, d))
+    t_fixed = ((fixed - o[:, None]) / d[:, None])[..., 0]
+    assert torch.allclose(t_fixed[0], torch.linspace(2.0, 6.0, 16), atol=1e-5)
+    gen = torch.Generator().manual_seed(1)
+    jittered = student.ray_points(o, d, randomize=True, generator=gen)
+    t_jit = ((jittered - o[:, None]) / d[:, None])[..., 0]
+    half_bin = (6.0 - 2.0) / 15 / 2
+    assert not torch.allclose(t_jit, t_fixed)
+    assert ((t_jit - t_fixed).abs() <= half_bin + 1e-5).all()
+    assert (t_jit >= 2.0 - 1e-6).all() and (t_jit <= 6.0 + 1e-6).all()
+
+
+def test_student_shape_is_configurable_and_outputs_colours():
+    cfg = StudentConfig(points_per_ray=8, frequencies=6, width=32, blocks=3)
+    student = Student(cfg)
+    assert linear_layer_count(student) == 8 and cfg.input_dim == 8 * 3 * 13
+    out = student(*rays(10))
+    assert out.rgb.shape == (10, 3) and out.depth is None
+    assert (out.rgb >= 0).all() and (out.rgb <= 1).all()
+
+
+def test_vanilla_nerf_costs_what_the_paper_says():
+    nerf = VanillaNerf(NerfConfig())
+    assert flops_per_ray(nerf, n_rays=4) == pytest.approx(303.82e6, rel=1e-4)
+    out = nerf(*rays(4))
+    assert out.rgb.shape == (4, 3) and out.depth.shape == (4,) and out.opacity.shape == (4,)
+
+
+NERF_PYTORCH_SHAPES = {
+    "pts_linears.0.weight": (256, 63),
+    "pts_linears.5.weight": (256, 319),
+    "pts_linears.7.weight": (256, 256),
+    "views_linears.0.weight": (128, 283),
+    "feature_linear.weight": (256, 256),
+    "alpha_linear.weight": (1, 256),
+    "rgb_linear.weight": (3, 128),
+}
+
+
+def test_nerf_parameter_names_and_shapes_follow_nerf_pytorch():
+    state = VanillaNerf(NerfConfig()).coarse.state_dict()
+    for name, shape in NERF_PYTORCH_SHAPES.items():
+        assert tuple(state[name].shape) == shape
+    assert len(state) == 2 * (8 + 4)
+
+
+def _nerf_pytorch_tar(path, fine=True):
+    gen = torch.Generator().manual_seed(3)
+    shapes = VanillaNerf(NerfConfig()).coarse.state_dict()
+    fn = {k: torch.randn(v.shape, generator=gen) * 0.05 for k, v in shapes.items()}
+    payload = {"global_step": 200000, "network_fn_state_dict": fn, "optimizer_state_dict": {"state": {}, "param_groups": []}}
+    if fine:
+        payload["network_fine_state_dict"] = {k: v * 1.5 for k, v in fn.items()}
+    torch.save(payload, path)
+    return fn
+
+
+def test_loads_nerf_pytorch_checkpoints(tmp_path):
+    fn = _nerf_pytorch_tar(tmp_path / "200000.tar")
+    nerf = load_nerf_pytorch(tmp_path / "200000.tar")
+    assert torch.equal(nerf.coarse.pts_linears[5].weight, fn["pts_linears.5.weight"])
+    assert torch.equal(nerf.fine.rgb_linear.bias, fn["rgb_linear.bias"] * 1.5)
+    out = render_image(nerf, spherical_pose(0, 30, 4), Intrinsics.from_focal(4, 4, 5.0))
+    assert torch.isfinite(out.rgb).all()
+
+
+def test_nerf_pytorch_errors_are_clear(tmp_path):
+    with pytest.raises(NerfWeightsError, match="no such file"):
+        load_nerf_pytorch(tmp_path / "missing.tar")
+    torch.save({"something": 1}, tmp_path / "other.tar")
+    with pytest.raises(NerfWeightsError, match="network_fn_state_dict"):
+        load_nerf_pytorch(tmp_path / "other.tar")
+    _nerf_pytorch_tar(tmp_path / "w.tar")
+    with pytest.raises(NerfWeightsError, match="do not fit"):
+        load_nerf_pytorch(tmp_path / "w.tar", NerfConfig(width=128))
+
+
+def test_grid_teacher_renders_background_when_empty_and_skips_empty_space():
+    grid = GridTeacher(GridConfig(resolution=16, features=4, mlp_width=8))
+    out = grid(*rays(16))
+    assert torch.allclose(out.rgb, torch.ones(16, 3), atol=1e-2)  # empty grid: white background
+    assert grid.update_occupancy(dilation=0) == 1.0  # untrained: nothing is known to be empty yet
+    with torch.no_grad():
+        grid.density.fill_(-20.0)
+        assert grid.update_occupancy(dilation=0) == 0.0
+        grid.density[..., 6:10, 6:10, 6:10] = 50.0
+    fraction = grid.update_occupancy(dilation=0)
+    assert 0.0 < fraction < 0.05
+    o, d = torch.tensor([[0.0, 0.0, 4.0]]), torch.tensor([[0.0, 0.0, -1.0]])
+    hit = grid(o, d)
+    assert float(hit.opacity[0]) > 0.99 and 3.5 < float(hit.depth[0]) < 4.5
+
+
+def test_grid_resample_keeps_what_was_learned():
+    grid = GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8))
+    with torch.no_grad():
+        grid.density.fill_(3.0)
+    grid.resample(16)
+    assert grid.density.shape[-3:] == (16, 16, 16) and grid.config.resolution == 16
+    assert torch.allclose(grid.density, torch.full_like(grid.density, 3.0))
+
+
+@pytest.mark.parametrize("kind,config", [
+    ("student", StudentConfig(points_per_ray=4, frequencies=2, width=8, blocks=1)),
+    ("grid", GridConfig(resolution=8, features=2, mlp_width=8)),
+    ("nerf", NerfConfig(depth=2, width=16, skip=0, coarse_samples=4, fine_samples=4)),
+])
+def test_model_records_round_trip(kind, config):
+    model = build_model(kind, config)
+    again = model_from_record(model_record(model))
+    assert type(again) is type(model) and again.config == model.config
+    o, d = rays(6)
+    assert torch.allclose(render_rays(again, o, d).rgb, render_rays(model, o, d).rgb)
+
+
+def test_render_rays_in_chunks_equals_one_pass():
+    student = Student(StudentConfig(points_per_ray=4, frequencies=2, width=8, blocks=1))
+    o, d = rays(100)
+    assert torch.allclose(render_rays(student, o, d, chunk=7).rgb, render_rays(student, o, d, chunk=1000).rgb, atol=1e-6)

@@ -1,0 +1,54 @@
+"""Volume rendering functions: samples, weights, compositing, depth, importance sampling."""
+
+import pytest
+import torch
+
+from r2l_viewer.core.volume import (
+    alpha_from_density,
+    composite,
+    expected_depth,
+    sample_distances,
+    sample_pdf,
+    stratified_samples,
+    weights_from_alpha,
+)
+
+
+def test_stratified_samples_cover_near_to_far():
+    t = stratified_samples(2.0, 6.0, 3, 5)
+    assert t.shape == (3, 5) and torch.allclose(t[0], torch.tensor([2.0, 3.0, 4.0, 5.0, 6.0]))
+    jit = stratified_samples(2.0, 6.0, 1000, 5, generator=torch.Generator().manual_seed(0), jitter=True)
+    assert (jit[:, 1:] >= jit[:, :-1]).all() and jit.min() >= 2.0 and jit.max() <= 6.0
+
+
+def test_an_opaque_sample_takes_all_the_weight():
+    alpha = torch.tensor([[0.0, 1.0, 0.7]])
+    w = weights_from_alpha(alpha)
+    assert torch.allclose(w, torch.tensor([[0.0, 1.0, 0.0]]), atol=1e-6)
+    t = torch.tensor([[1.0, 2.0, 3.0]])
+    assert expected_depth(w, t).item() == pytest.approx(2.0)
+
+
+def test_composite_blends_over_background():
+    weights = torch.tensor([[0.25, 0.25]])
+    colours = torch.tensor([[[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]])
+    rgb, opacity = composite(weights, colours, torch.tensor([0.0, 0.0, 1.0]))
+    assert torch.allclose(rgb, torch.tensor([[0.5, 0.0, 0.5]])) and opacity.item() == pytest.approx(0.5)
+
+
+def test_alpha_and_distances():
+    t = torch.tensor([[0.0, 1.0, 3.0]])
+    d = torch.tensor([[0.0, 0.0, -2.0]])
+    dist = sample_distances(t, d)
+    assert torch.allclose(dist[:, :2], torch.tensor([[2.0, 4.0]]))
+    assert alpha_from_density(torch.tensor(0.0), torch.tensor(1.0)) == 0.0
+    assert alpha_from_density(torch.tensor(1.0), torch.tensor(2.0)) == pytest.approx(1 - torch.exp(torch.tensor(-2.0)))
+
+
+def test_sample_pdf_concentrates_where_the_weight_is():
+    bins = torch.linspace(0.0, 4.0, 5).expand(1, 5)
+    weights = torch.tensor([[0.0, 0.0, 1.0, 0.0]])
+    samples = sample_pdf(bins, weights, 64)
+    assert ((samples > 2.0) & (samples < 3.0)).float().mean() > 0.95
+    random = sample_pdf(bins, weights, 64, torch.Generator().manual_seed(0), deterministic=False)
+    assert ((random > 2.0) & (random < 3.0)).float().mean() > 0.95

@@ -1,0 +1,58 @@
+"""`r2l-train describe` and `r2l-train check-data`, run as a user runs them."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def r2l_train(*args):
+    return subprocess.run([sys.executable, "-m", "trainers.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_describe_paper_counts_the_built_models():
+    result = r2l_train("describe", "--preset", "paper", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["student"]["params"] == 5_917_187
+    assert info["student"]["linear_layers"] == 88
+    assert info["student"]["input_dim"] == 1008
+    assert info["student"]["flops_per_ray"] == pytest.approx(11.79e6, rel=1e-3)
+    assert info["teacher_nerf"]["flops_per_ray"] == pytest.approx(303.82e6, rel=1e-4)
+    assert info["teacher_nerf"]["params"] > 1_000_000
+
+
+def test_describe_tiny_has_a_smaller_student():
+    info = json.loads(r2l_train("describe", "--preset", "tiny", "--json").stdout)
+    assert info["student"]["params"] < 1_000_000 and info["teacher"]["kind"] == "grid"
+
+
+def test_check_data_on_lego(lego_dir):
+    result = r2l_train("check-data", lego_dir, "--downscale", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["format"] == "blender"
+    assert info["images"] == {"train": 100, "val": 100, "test": 200}
+    assert (info["height"], info["width"]) == (100, 100)
+    assert info["focal"] == pytest.approx(138.89, abs=0.01)
+    assert (info["near"], info["far"]) == (2.0, 6.0)
+
+
+def test_check_data_on_fern(fern_dir):
+    info = json.loads(r2l_train("check-data", fern_dir, "--json").stdout)
+    assert info["format"] == "llff" and sum(info["images"].values()) == 23 and info["width"] == 504
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "file"])
+def test_check_data_on_a_bad_folder_exits_nonzero_with_one_line(tmp_path, make):
+    target = tmp_path / "scene"
+    if make == "empty":
+        target.mkdir()
+    elif make == "file":
+        target.write_text("x")
+    result = r2l_train("check-data", target, "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("r2l-train: error:") and str(target) in lines[0]

@@ -1,0 +1,93 @@
+"""Command-line flags generated from config dataclasses: `--distill.student.width 128` style overrides."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from dataclasses import fields, is_dataclass
+
+from r2l_viewer.core.config import ConfigError, validate
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got '{text}'")
+
+
+def _parse_tuple(text: str) -> tuple:
+    try:
+        return tuple(float(v) for v in text.replace(",", " ").split())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got '{text}'") from None
+
+
+def _parse_optional(inner):
+    def parse(text: str):
+        return None if text.strip().lower() in ("none", "") else inner(text)
+
+    return parse
+
+
+def _parser_for(hint, default):
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        inner = _parser_for(next(a for a in args if a is not type(None)), None)
+        return None if inner is None else _parse_optional(inner)
+    if hint is bool:
+        return _parse_bool
+    if hint in (int, float, str):
+        return hint
+    if hint is tuple or origin is tuple:
+        return _parse_tuple
+    return None  # dicts and other structured values are not set from the command line
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls, prefix: str) -> None:
+    """Add one `--prefix.field` flag per settable field of config class `cls` (recursing into nested configs)."""
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(f"{prefix} settings") if "." not in prefix else parser
+    for f in fields(cls):
+        hint = hints[f.name]
+        if is_dataclass(hint):
+            add_config_flags(parser, hint, f"{prefix}.{f.name}")
+            continue
+        kind = _parser_for(hint, f.default)
+        if kind is None:
+            continue
+        meta = f.metadata
+        extra = f" (one of: {', '.join(meta['choices'])})" if meta.get("choices") else ""
+        group.add_argument(
+            f"--{prefix}.{f.name}",
+            dest=f"{prefix}.{f.name}",
+            type=kind,
+            default=None,
+            metavar=f.name.upper() if hint not in (tuple,) else "A,B",
+            help=(meta.get("help", "") + extra).replace("%", "%%"),
+        )
+
+
+def apply_overrides(config, args: argparse.Namespace, prefix: str):
+    """A copy of `config` with every `--prefix.field` given on the command line applied, then validated."""
+    changes = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if is_dataclass(value):
+            changes[f.name] = apply_overrides(value, args, f"{prefix}.{f.name}")
+            continue
+        given = getattr(args, f"{prefix}.{f.name}", None)
+        if given is not None:
+            changes[f.name] = given
+    new = dataclasses.replace(config, **changes)
+    if "." not in prefix:
+        try:
+            validate(new)
+        except ConfigError as exc:
+            raise ConfigError(f"--{prefix}: {exc}") from None
+    return new

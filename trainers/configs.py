@@ -1,0 +1,88 @@
+"""One config dataclass per job; each field carries its help text and bounds for the CLI, the GUI and checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from r2l_viewer.core.config import param
+from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
+
+
+@dataclass
+class TeacherConfig:
+    """Train a teacher on the real training images."""
+
+    kind: str = param("grid", "teacher model: 'grid' (fast voxel grid) or 'nerf' (the paper's vanilla NeRF)", choices=("grid", "nerf"), gui=True)
+    steps: int = param(3000, "optimisation steps", min=1, max=10_000_000, gui=True)
+    batch_rays: int = param(4096, "rays per step, drawn from all training pixels", min=16, max=1_048_576, gui=True)
+    lr: float = param(0.1, "learning rate of the grids (grid) or of the networks (nerf)", min=1e-7, max=10.0, gui=True)
+    mlp_lr: float = param(2e-3, "learning rate of the grid teacher's colour MLP", min=1e-7, max=1.0)
+    lr_final_factor: float = param(0.1, "learning rate at the last step, as a fraction of the first (exponential decay)", min=1e-4, max=1.0)
+    start_resolution: int = param(48, "grid teacher: starting voxels per side, doubled towards grid.resolution", min=4, max=1024)
+    upsample_steps: tuple = param((300, 700, 1200), "grid teacher: steps at which the grid grows towards full resolution")
+    tv_weight: float = param(1e-5, "grid teacher: weight of the density total-variation prior", min=0.0)
+    occupancy_every: int = param(50, "grid teacher: steps between empty-space map refreshes", min=1)
+    grid: GridConfig = param(GridConfig(), "the grid teacher's shape")
+    nerf: NerfConfig = param(NerfConfig(), "the NeRF teacher's shape")
+    val_every: int = param(500, "steps between validation renders (0: only at the end)", min=0)
+    val_views: int = param(4, "validation images rendered each time", min=1, max=1000)
+    save_every: int = param(1000, "steps between checkpoint saves", min=1)
+
+
+@dataclass
+class PseudoConfig:
+    """Let the teacher render random views as the student's training data."""
+
+    images: int = param(1000, "pseudo views to render", min=1, max=1_000_000, gui=True)
+    focal_scale: tuple = param((1.0, 2.0), "focal length multiplied by U[lo, hi) per view (zooms in on detail)")
+    radius_scale: tuple = param((1.0, 1.0), "camera distance multiplied by U[lo, hi) per view")
+    elevation: tuple | None = param(None, "elevation range in degrees (None: the training cameras' range)")
+    shard_images: int = param(256, "views per shard file", min=1, max=100_000)
+    render_chunk: int = param(16384, "rays per teacher call while rendering", min=256)
+
+
+@dataclass
+class DistillConfig:
+    """Train the student on the teacher's pseudo data (from disk, or rendered online)."""
+
+    student: StudentConfig = param(StudentConfig(), "the student network's shape")
+    steps: int = param(4000, "optimisation steps", min=1, max=100_000_000, gui=True)
+    batch_rays: int = param(4096, "rays per step (plus hard examples)", min=16, max=1_048_576, gui=True)
+    lr: float = param(5e-4, "peak learning rate", min=1e-7, max=1.0, gui=True)
+    warmup_steps: int = param(200, "steps of linear warm-up", min=0)
+    warmup_lr: float = param(1e-4, "learning rate at step 0 of the warm-up", min=0.0)
+    decay_steps: float = param(500_000, "learning rate is multiplied by 0.1 every decay_steps steps", min=1.0)
+    hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
+    hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
+    normalize_points: bool = param(True, "scale ray points to the scene box before encoding (False: raw, as in the paper)")
+    online: bool = param(False, "render fresh pseudo views with the teacher while training instead of reading from disk", gui=True)
+    online_buffer: int = param(64, "online mode: views kept in the ring buffer", min=1)
+    online_every: int = param(4, "online mode: steps between fresh views", min=1)
+    val_every: int = param(500, "steps between validation (0: only at the end)", min=0)
+    val_views: int = param(4, "validation views (teacher renders and real images)", min=1)
+    save_every: int = param(1000, "steps between checkpoint saves", min=1)
+
+
+@dataclass
+class FinetuneConfig:
+    """Train the distilled student on the real training images; keep the best by validation PSNR."""
+
+    steps: int = param(500, "optimisation steps", min=1, max=10_000_000, gui=True)
+    batch_rays: int = param(4096, "rays per step, drawn from all training pixels", min=16, max=1_048_576, gui=True)
+    lr: float = param(2e-4, "learning rate (constant)", min=1e-7, max=1.0, gui=True)
+    val_every: int = param(100, "steps between validation; the best step is kept", min=1)
+    val_views: int = param(4, "validation views", min=1)
+    save_every: int = param(500, "steps between saves of the resume state", min=1)
+
+
+@dataclass
+class EvalConfig:
+    """Measure teacher and student against the real images of a split."""
+
+    split: str = param("test", "which split to evaluate", choices=("train", "val", "test"))
+    limit: int = param(0, "evaluate only the first N views (0: all)", min=0)
+    warmup: int = param(1, "untimed renders before timing", min=0)
+    chunk: int = param(16384, "rays per model call", min=256)
+
+
+JOB_CONFIGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}

@@ -1,0 +1,82 @@
+"""The inspection commands' work: `describe` (model sizes and costs of a preset) and `check-data` (a dataset)."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from r2l_viewer.core.datasets import dataset_format, load_dataset
+from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
+from r2l_viewer.core.models import GridTeacher, NerfConfig, Student, VanillaNerf, parameter_count
+
+from .presets import get_preset
+
+
+def serialized_bytes(model: torch.nn.Module) -> int:
+    """Size of the model's weights as saved by torch.save (fp32), in bytes."""
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.tell()
+
+
+def describe_model(model: torch.nn.Module, flops: bool = True) -> dict:
+    info = {
+        "params": parameter_count(model),
+        "linear_layers": linear_layer_count(model),
+        "bytes": serialized_bytes(model),
+    }
+    if flops:
+        info["flops_per_ray"] = flops_per_ray(model)
+    return info
+
+
+def describe_preset(name: str) -> dict:
+    """Sizes and per-ray costs of the preset's student and teachers, counted from the built models."""
+    preset = get_preset(name)
+    student = Student(preset.distill.student)
+    nerf = VanillaNerf(preset.teacher.nerf if preset.teacher.kind == "nerf" else NerfConfig())
+    student_info = describe_model(student) | {
+        "input_dim": student.config.input_dim,
+        "points_per_ray": student.config.points_per_ray,
+        "frequencies": student.config.frequencies,
+        "width": student.config.width,
+    }
+    nerf_info = describe_model(nerf) | {"samples_per_ray": nerf.config.coarse_samples + nerf.config.fine_samples}
+    result = {
+        "preset": name,
+        "summary": preset.summary,
+        "student": student_info,
+        "teacher_nerf": nerf_info,
+        "nerf_to_student_flops": nerf_info["flops_per_ray"] / student_info["flops_per_ray"],
+        "teacher": {"kind": preset.teacher.kind},
+    }
+    if preset.teacher.kind == "grid":
+        grid = GridTeacher(preset.teacher.grid)
+        result["teacher_grid"] = describe_model(grid, flops=False) | {
+            "grid_shape": list(preset.teacher.grid.grid_shape()),
+            "note": "its FLOPs per ray depend on the scene (empty space is skipped); r2l-eval measures them",
+        }
+    return result
+
+
+def check_data(source: str, downscale: int = 1) -> dict:
+    """Load a dataset and summarise it: format, images per split, size, focal length, near/far."""
+    kind = dataset_format(source)
+    dataset = load_dataset(source, downscale)
+    meta = dataset.meta
+    return {
+        "path": meta.source,
+        "format": kind,
+        "name": meta.name,
+        "images": {name: len(split) for name, split in dataset.splits.items()},
+        "height": meta.intrinsics.height,
+        "width": meta.intrinsics.width,
+        "focal": meta.intrinsics.focal,
+        "near": meta.near,
+        "far": meta.far,
+        "ndc": meta.ndc is not None,
+        "downscale": downscale,
+        "orbit_radius": meta.orbit_radius,
+        "elevation_range": list(meta.elevation_range),
+    }

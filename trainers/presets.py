@@ -1,0 +1,107 @@
+"""Named presets, from `tiny` (a 2-core CPU in minutes) to `paper` (the R2L paper's settings on a GPU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
+
+from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
+
+
+@dataclass
+class Preset:
+    """Settings for every job of the pipeline, and what they are for."""
+
+    name: str
+    summary: str
+    teacher: TeacherConfig
+    pseudo: PseudoConfig
+    distill: DistillConfig
+    finetune: FinetuneConfig
+
+
+def _tiny() -> Preset:
+    return Preset(
+        name="tiny",
+        summary="a 2-core CPU, 100x100 images: the whole pipeline in under 20 minutes",
+        teacher=TeacherConfig(
+            kind="grid", steps=3000, batch_rays=4096, grid=GridConfig(resolution=128, features=12, mlp_width=64)
+        ),
+        pseudo=PseudoConfig(images=1000),
+        distill=DistillConfig(
+            student=StudentConfig(points_per_ray=8, frequencies=6, width=128, blocks=4),
+            steps=6000,
+            batch_rays=4096,
+            lr=4e-3,
+            warmup_steps=100,
+            warmup_lr=4e-4,
+            decay_steps=6000,
+            hard_rays=512,
+        ),
+        finetune=FinetuneConfig(steps=400, batch_rays=4096, lr=5e-4, val_every=100),
+    )
+
+
+def _standard() -> Preset:
+    return Preset(
+        name="standard",
+        summary="one GPU, 400x400 images, about 30 minutes end to end",
+        teacher=TeacherConfig(
+            kind="grid",
+            steps=20000,
+            batch_rays=8192,
+            start_resolution=64,
+            upsample_steps=(1000, 2000, 3000, 4000),
+            grid=GridConfig(resolution=256, features=12, mlp_width=128),
+        ),
+        pseudo=PseudoConfig(images=2000),
+        distill=DistillConfig(
+            student=StudentConfig(),
+            steps=60000,
+            batch_rays=32768,
+            lr=1e-3,
+            decay_steps=60000,
+            hard_rays=8192,
+            val_every=2000,
+            save_every=5000,
+        ),
+        finetune=FinetuneConfig(steps=1000, batch_rays=16384, lr=1e-4),
+    )
+
+
+def _paper() -> Preset:
+    return Preset(
+        name="paper",
+        summary="the R2L paper: vanilla NeRF teacher, 88 x 256 student, 10k pseudo views, 600k steps (days on one GPU)",
+        teacher=TeacherConfig(
+            kind="nerf", steps=200_000, batch_rays=1024, lr=5e-4, lr_final_factor=0.1 ** (200_000 / 250_000),
+            nerf=NerfConfig(), val_every=10_000, save_every=10_000,
+        ),
+        pseudo=PseudoConfig(images=10_000),
+        distill=DistillConfig(
+            student=StudentConfig(),
+            steps=600_000,
+            batch_rays=81_920,
+            lr=5e-4,
+            warmup_steps=200,
+            warmup_lr=1e-4,
+            decay_steps=500_000,
+            hard_fraction=0.2,
+            hard_rays=16_384,
+            normalize_points=False,
+            val_every=10_000,
+            save_every=10_000,
+        ),
+        finetune=FinetuneConfig(steps=1000, batch_rays=81_920, lr=5e-4, val_every=100),
+    )
+
+
+PRESETS = {"tiny": _tiny, "standard": _standard, "paper": _paper}
+
+
+def get_preset(name: str) -> Preset:
+    """A fresh copy of a named preset; a ValueError lists the names when it is unknown."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()
