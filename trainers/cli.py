@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from r2l_viewer.core.checkpoint import CheckpointError
@@ -11,10 +12,31 @@ from r2l_viewer.core.config import ConfigError
 from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 
+from .cli_args import add_config_flags, apply_overrides
+from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
+from .events import STOPPED
 from .inspection import check_data, describe_preset
-from .presets import PRESETS
+from .pipeline import run_all, run_job
+from .presets import PRESETS, get_preset
+from .progress import ProgressPrinter
+from .workspace import JobError, RunContext, Workspace
 
-USER_ERRORS = (DatasetError, CheckpointError, ConfigError, DeviceError, ValueError, FileNotFoundError)
+USER_ERRORS = (DatasetError, CheckpointError, ConfigError, DeviceError, JobError, ValueError, FileNotFoundError)
+JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
+JOB_FLAGS = {
+    "teacher": ("teacher",),
+    "pseudo": ("pseudo",),
+    "distill": ("distill", "pseudo"),
+    "finetune": ("finetune",),
+    "all": ("teacher", "pseudo", "distill", "finetune"),
+}
+JOB_HELP = {
+    "teacher": "train a teacher (grid or NeRF) on the real images",
+    "pseudo": "render pseudo views with the teacher into compact shards",
+    "distill": "distil the teacher into the R2L student",
+    "finetune": "finetune the student on the real images",
+    "all": "teacher, pseudo data, distil and finetune in one go",
+}
 
 
 def _print(result: dict, as_json: bool) -> None:
@@ -40,6 +62,62 @@ def cmd_check_data(args) -> int:
     return 0
 
 
+class StopOnInterrupt:
+    """First Ctrl-C asks the job to stop cleanly (it saves); a second one aborts."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.ctx.stop.is_set():
+            raise KeyboardInterrupt
+        print("\nr2l-train: stopping after the current step and saving (Ctrl-C again to abort)", file=sys.stderr)
+        self.ctx.stop.set()
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def cmd_job(args) -> int:
+    preset = get_preset(args.preset)
+    for name in JOB_FLAGS[args.command]:
+        setattr(preset, name, apply_overrides(getattr(preset, name), args, name))
+    ctx = RunContext(
+        Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device, seed=args.seed,
+        resume=args.resume, force=args.force,
+    )
+    ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
+    events = run_all(preset, ctx) if args.command == "all" else run_job(args.command, preset, ctx)
+    with StopOnInterrupt(ctx):
+        last = ProgressPrinter(quiet=args.quiet).consume(events)
+    if last is not None and last.kind == STOPPED:
+        print(f"r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
+        return 130
+    print(f"r2l-train: saved {args.out} (metrics log: {ctx.workspace.metrics_log.name})", file=sys.stderr)
+    return 0
+
+
+def _add_job_parser(sub, name: str) -> None:
+    p = sub.add_parser(name, help=JOB_HELP[name], description=JOB_HELP[name])
+    p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
+    p.add_argument("--data", help="a Blender or LLFF scene folder, or 'demo' (default: the checkpoint's dataset)")
+    p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
+    p.add_argument("--downscale", type=int, help="load images at 1/N of their size (default: as before, else 1)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save")
+    p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    for job in JOB_FLAGS[name]:
+        add_config_flags(p, JOB_SETTINGS[job], job)
+    p.set_defaults(func=cmd_job)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="r2l-train",
@@ -59,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--downscale", type=int, default=1, help="load images at 1/N of their size (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
+
+    for name in JOB_FLAGS:
+        _add_job_parser(sub, name)
     return parser
 
 

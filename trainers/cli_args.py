@@ -59,7 +59,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls, prefix: str) -> None:
             add_config_flags(parser, hint, f"{prefix}.{f.name}")
             continue
         kind = _parser_for(hint, f.default)
-        if kind is None:
+        if kind is None or f.metadata.get("scene"):
             continue
         meta = f.metadata
         extra = f" (one of: {', '.join(meta['choices'])})" if meta.get("choices") else ""

@@ -82,13 +82,19 @@ class SceneCheckpoint:
 
 
 def save_scene(path: str | Path, checkpoint: SceneCheckpoint) -> Path:
-    """Write atomically: a temporary file in the same folder, flushed to disk, then renamed over `path`."""
+    """Write a scene checkpoint atomically (see `atomic_save`)."""
+    return atomic_save(path, checkpoint.to_payload())
+
+
+def atomic_save(path: str | Path, payload) -> Path:
+    """torch.save to a temporary file in the same folder, flushed to disk, then renamed over `path`: a crash or
+    a full disk leaves the previous file as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            torch.save(checkpoint.to_payload(), f)
+            torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -14,12 +14,17 @@ class ConfigError(ValueError):
     """A config value is out of range or of the wrong kind; the message names the field."""
 
 
-def param(default: Any, help: str, *, min: float | None = None, max: float | None = None, choices=None, gui: bool = False):
+def param(
+    default: Any, help: str, *, min: float | None = None, max: float | None = None, choices=None, gui: bool = False,
+    scene: bool = False,
+):
     """A dataclass field with its documentation (`help`), optional bounds and choices, used by the CLI and the GUI.
 
-    `gui=True` marks the settings the app's train panel shows.
+    `gui=True` marks the settings the app's train panel shows; `scene=True` marks values a job takes from the
+    scene (bounds, box), which are not offered as command-line flags.
     """
-    meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None, "gui": gui}
+    meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None, "gui": gui,
+            "scene": scene}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     if is_dataclass(default):

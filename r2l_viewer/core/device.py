@@ -9,8 +9,15 @@ class DeviceError(ValueError):
     """The requested device does not exist on this machine."""
 
 
+def prepare_torch() -> None:
+    """Process-wide settings for speed: flush denormal floats to zero. Near-empty voxels and saturated
+    activations produce values below 1e-38, and x86 CPUs handle those 20-100x slower than normal floats."""
+    torch.set_flush_denormal(True)
+
+
 def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' (CUDA if available, else CPU), 'cpu', 'cuda' or 'cuda:N'."""
+    """'auto' (CUDA if available, else CPU), 'cpu', 'cuda' or 'cuda:N'. Also applies `prepare_torch`."""
+    prepare_torch()
     name = (name or "auto").strip().lower()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -5,6 +5,21 @@ from __future__ import annotations
 import torch
 
 
+def uniform(shape, device, generator: torch.Generator | None = None) -> torch.Tensor:
+    """U[0, 1) numbers on `device`, drawn from `generator` wherever it lives (a CPU generator keeps runs
+    reproducible and resumable on any device)."""
+    if generator is None or generator.device == torch.device(device):
+        return torch.rand(shape, device=device, generator=generator)
+    return torch.rand(shape, generator=generator).to(device, non_blocking=True)
+
+
+def normal(shape, device, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard normal numbers on `device` from `generator` (see `uniform`)."""
+    if generator is None or generator.device == torch.device(device):
+        return torch.randn(shape, device=device, generator=generator)
+    return torch.randn(shape, generator=generator).to(device, non_blocking=True)
+
+
 def stratified_samples(
     near: torch.Tensor | float,
     far: torch.Tensor | float,
@@ -25,7 +40,7 @@ def stratified_samples(
     mids = 0.5 * (t[:, 1:] + t[:, :-1])
     upper = torch.cat([mids, t[:, -1:]], dim=-1)
     lower = torch.cat([t[:, :1], mids], dim=-1)
-    r = torch.rand(t.shape, device=device, generator=generator)
+    r = uniform(t.shape, device, generator)
     return lower + (upper - lower) * r
 
 
@@ -82,7 +97,7 @@ def sample_pdf(
     if deterministic:
         u = torch.linspace(0.0, 1.0, n_samples, device=bins.device).expand(cdf.shape[0], n_samples)
     else:
-        u = torch.rand(cdf.shape[0], n_samples, device=bins.device, generator=generator)
+        u = uniform((cdf.shape[0], n_samples), bins.device, generator)
     u = u.contiguous()
     idx = torch.searchsorted(cdf, u, right=True)
     below = (idx - 1).clamp(min=0)

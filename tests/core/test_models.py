@@ -117,29 +117,65 @@ def test_nerf_pytorch_errors_are_clear(tmp_path):
         load_nerf_pytorch(tmp_path / "w.tar", NerfConfig(width=128))
 
 
+def _cube_mask(grid, lo=6, hi=10):
+    nx, ny, nz = grid.shape
+    idx = torch.arange(nx * ny * nz)
+    x, y, z = idx % nx, (idx // nx) % ny, idx // (nx * ny)
+    return ((x >= lo) & (x < hi) & (y >= lo) & (y < hi) & (z >= lo) & (z < hi))
+
+
 def test_grid_teacher_renders_background_when_empty_and_skips_empty_space():
     grid = GridTeacher(GridConfig(resolution=16, features=4, mlp_width=8))
     out = grid(*rays(16))
     assert torch.allclose(out.rgb, torch.ones(16, 3), atol=1e-2)  # empty grid: white background
     assert grid.update_occupancy(dilation=0) == 1.0  # untrained: nothing is known to be empty yet
+    cube = _cube_mask(grid)
     with torch.no_grad():
-        grid.density.fill_(-20.0)
+        grid.voxels.density.fill_(-20.0)
         assert grid.update_occupancy(dilation=0) == 0.0
-        grid.density[..., 6:10, 6:10, 6:10] = 50.0
+        grid.voxels.density[cube] = 50.0
     fraction = grid.update_occupancy(dilation=0)
-    assert 0.0 < fraction < 0.05
+    assert fraction == pytest.approx(64 / 16**3)
+    assert torch.allclose(grid.active_max - grid.active_min, torch.full((3,), 4 * 3.0 / 15), atol=0.25)
     o, d = torch.tensor([[0.0, 0.0, 4.0]]), torch.tensor([[0.0, 0.0, -1.0]])
     hit = grid(o, d)
     assert float(hit.opacity[0]) > 0.99 and 3.5 < float(hit.depth[0]) < 4.5
+    miss = grid(torch.tensor([[1.2, 1.2, 4.0]]), d)
+    assert float(miss.opacity[0]) < 1e-3
+
+
+def test_carved_voxels_are_freed_and_read_as_empty():
+    grid = GridTeacher(GridConfig(resolution=16, features=4, mlp_width=8))
+    cube = _cube_mask(grid)
+    grid.carve(~cube)
+    assert grid.voxels.density.shape == (64, 1) and int(grid.voxels.allocated.sum()) == 64
+    assert float(grid.voxel_alpha()[~cube].max()) < 1e-12
+    with torch.no_grad():
+        grid.voxels.density.fill_(50.0)
+    o, d = torch.tensor([[0.0, 0.0, 4.0], [1.2, 1.2, 4.0]]), torch.tensor([[0.0, 0.0, -1.0]] * 2)
+    out = grid(o, d)
+    assert float(out.opacity[0]) > 0.99 and float(out.opacity[1]) < 1e-3
+    again = model_from_record(model_record(grid))  # a sparse grid loads back with its allocation
+    assert torch.equal(again.voxels.cells, grid.voxels.cells)
+    assert torch.allclose(again(o, d).rgb, out.rgb)
 
 
 def test_grid_resample_keeps_what_was_learned():
     grid = GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8))
     with torch.no_grad():
-        grid.density.fill_(3.0)
+        grid.voxels.density.fill_(3.0)
     grid.resample(16)
-    assert grid.density.shape[-3:] == (16, 16, 16) and grid.config.resolution == 16
-    assert torch.allclose(grid.density, torch.full_like(grid.density, 3.0))
+    assert grid.shape == (16, 16, 16) and grid.config.resolution == 16
+    assert torch.allclose(grid.voxels.dense("density"), torch.full((16**3, 1), 3.0))
+
+
+def test_grid_trains_only_what_is_allocated():
+    grid = GridTeacher(GridConfig(resolution=16, features=4, mlp_width=8))
+    grid.carve(~_cube_mask(grid, 4, 12))
+    out = grid(*rays(64), randomize=True, generator=torch.Generator().manual_seed(0))
+    out.rgb.sum().backward()
+    assert grid.voxels.density.grad.shape == (512, 1)
+    assert grid.voxels.density.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("kind,config", [

@@ -33,6 +33,7 @@ class SceneMeta:
     orbit_up: tuple = (0.0, 0.0, 1.0)
     orbit_radius: float = 4.0
     elevation_range: tuple = (0.0, 90.0)
+    azimuth_range: tuple = (-180.0, 180.0)
     source: str | None = None
     extra: dict = field(default_factory=dict)
 
@@ -50,18 +51,20 @@ class SceneMeta:
     def from_dict(cls, d: dict) -> "SceneMeta":
         d = dict(d)
         d["intrinsics"] = Intrinsics.from_dict(d["intrinsics"])
-        tuples = ("background", "box_min", "box_max", "orbit_center", "orbit_up", "elevation_range")
+        tuples = ("background", "box_min", "box_max", "orbit_center", "orbit_up", "elevation_range", "azimuth_range")
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
 class Split:
-    """One split's images [N, H, W, 3] float32 in [0, 1], camera-to-world poses [N, 4, 4] and intrinsics."""
+    """One split's images [N, H, W, 3] float32 in [0, 1], camera-to-world poses [N, 4, 4] and intrinsics;
+    `alphas` [N, H, W] is the object's coverage where the format has it (RGBA images), else None."""
 
     images: torch.Tensor
     poses: torch.Tensor
     intrinsics: Intrinsics
     names: list[str] = field(default_factory=list)
+    alphas: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.poses.shape[0]
@@ -95,6 +98,13 @@ def composite_on(rgba: torch.Tensor, background) -> torch.Tensor:
     bg = torch.as_tensor(background, dtype=rgba.dtype)
     alpha = rgba[..., 3:4]
     return rgba[..., :3] * alpha + bg * (1.0 - alpha)
+
+
+def camera_angle_ranges(poses: torch.Tensor, center, up, pad: float = 0.0) -> dict:
+    """The azimuth and elevation ranges (degrees, padded) the cameras [N, 4, 4] cover around `center`."""
+    angles = torch.tensor([pose_angles(p, center, up)[:2] for p in poses])
+    lo, hi = angles.amin(0) - pad, angles.amax(0) + pad
+    return {"azimuth_range": (float(lo[0]), float(hi[0])), "elevation_range": (float(lo[1]), float(hi[1]))}
 
 
 def orbit_of_inward_cameras(poses: torch.Tensor, up=(0.0, 0.0, 1.0)) -> dict:

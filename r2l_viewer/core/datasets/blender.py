@@ -50,17 +50,18 @@ def _load_split(folder: Path, split: str, downscale: int) -> tuple[Split, float]
     paths = [_image_path(folder, f["file_path"]) for f in frames]
     raw = read_images(paths)
     rgba = torch.stack([im if im.shape[-1] == 4 else torch.cat([im, torch.ones_like(im[..., :1])], -1) for im in raw])
-    images = downscale_images(composite_on(rgba, WHITE), downscale)
+    rgba = downscale_images(torch.cat([composite_on(rgba, WHITE), rgba[..., 3:]], dim=-1), downscale)
+    images, alphas = rgba[..., :3].contiguous(), rgba[..., 3].contiguous()
     poses = torch.tensor([f["transform_matrix"] for f in frames], dtype=torch.float32)
     h, w = images.shape[1:3]
     intrinsics = Intrinsics.from_fov_x(h, w, float(transforms["camera_angle_x"]))
-    return Split(images, poses, intrinsics, [p.stem for p in paths]), float(transforms["camera_angle_x"])
+    return Split(images, poses, intrinsics, [p.stem for p in paths], alphas)
 
 
 def load_blender(folder: str | Path, downscale: int = 1, splits=SPLITS) -> Dataset:
     """Load a Blender-format scene at 1/downscale of its image size; near 2, far 6, white background."""
     folder = require_dir(Path(folder), "a Blender scene with transforms_*.json")
-    loaded = {s: _load_split(folder, s, downscale)[0] for s in splits}
+    loaded = {s: _load_split(folder, s, downscale) for s in splits}
     train_json = _read_transforms(folder / "transforms_train.json")
     train = loaded.get("train")
     poses = train.poses if train is not None else torch.tensor([f["transform_matrix"] for f in train_json["frames"]])

@@ -104,8 +104,10 @@ def load_demo(downscale: int = 4, splits=("train", "val", "test"), counts=(100, 
     }
     loaded = {}
     for name in splits:
-        images = torch.stack([composite_on(render_demo_view(p, intrinsics), (1.0, 1.0, 1.0)) for p in poses[name]])
-        loaded[name] = Split(images, poses[name], intrinsics, [f"{name}_{i:03d}" for i in range(len(images))])
+        rgba = torch.stack([render_demo_view(p, intrinsics) for p in poses[name]])
+        images = composite_on(rgba, (1.0, 1.0, 1.0))
+        names = [f"{name}_{i:03d}" for i in range(len(images))]
+        loaded[name] = Split(images, poses[name], intrinsics, names, rgba[..., 3].contiguous())
     meta = SceneMeta(
         name="demo",
         format="demo",

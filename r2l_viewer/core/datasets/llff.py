@@ -10,7 +10,7 @@ import torch
 
 from ..cameras import Intrinsics
 from ..rays import NdcSpace
-from .base import Dataset, DatasetError, SceneMeta, Split, downscale_images, require_dir
+from .base import Dataset, DatasetError, SceneMeta, Split, camera_angle_ranges, downscale_images, require_dir
 from .images import read_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -89,6 +89,7 @@ def load_llff(folder: str | Path, downscale: int = 1, splits=("train", "val", "t
     near, far = float(bounds.min() * 0.9), float(bounds.max())
     close, infinity = near, float(bounds.max() * 5.0)
     focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
+    centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
     meta = SceneMeta(
         name=folder.name,
         format="llff",
@@ -99,10 +100,10 @@ def load_llff(folder: str | Path, downscale: int = 1, splits=("train", "val", "t
         box_min=(-1.0, -1.0, -1.0),
         box_max=(1.0, 1.0, 1.0),
         ndc=NdcSpace(h, w, intrinsics.focal, 1.0).to_dict(),
-        orbit_center=(0.0, 0.0, -round(focus, 6)),
-        orbit_up=(0.0, 1.0, 0.0),
+        orbit_center=centre,
+        orbit_up=up,
         orbit_radius=float(focus),
-        elevation_range=(-10.0, 10.0),
+        **camera_angle_ranges(poses44[index["train"]], centre, up, pad=2.0),
         source=str(folder.resolve()),
         extra={"full_size": [int(full_h), int(full_w)]},
     )

@@ -13,6 +13,7 @@ from ..config import param
 from ..encoding import encoded_dim, positional_encoding
 from ..volume import (
     alpha_from_density,
+    normal,
     composite,
     expected_depth,
     sample_distances,
@@ -35,10 +36,10 @@ class NerfConfig:
     coarse_samples: int = param(64, "stratified samples per ray for the coarse network", min=2, max=1024)
     fine_samples: int = param(128, "importance samples per ray added for the fine network (0: coarse only)", min=0, max=1024)
     density_noise: float = param(0.0, "std of noise added to raw density while training (regularises)", min=0.0)
-    near: float = param(2.0, "near bound of the ray samples", min=0.0)
-    far: float = param(6.0, "far bound of the ray samples", min=0.0)
-    background: tuple = param((1.0, 1.0, 1.0), "colour behind the scene")
-    ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space")
+    near: float = param(2.0, "near bound of the ray samples", min=0.0, scene=True)
+    far: float = param(6.0, "far bound of the ray samples", min=0.0, scene=True)
+    background: tuple = param((1.0, 1.0, 1.0), "colour behind the scene", scene=True)
+    ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
 
 
 class NerfMLP(nn.Module):
@@ -93,9 +94,7 @@ class VanillaNerf(nn.Module):
         dir_enc = positional_encoding(viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3), cfg.direction_frequencies)
         rgb_raw, density_raw = net(pos_enc, dir_enc)
         if randomize and cfg.density_noise > 0:
-            density_raw = density_raw + cfg.density_noise * torch.randn(
-                density_raw.shape, device=density_raw.device, generator=generator
-            )
+            density_raw = density_raw + cfg.density_noise * normal(density_raw.shape, density_raw.device, generator)
         density = F.relu(density_raw).reshape(n, s)
         weights = weights_from_alpha(alpha_from_density(density, sample_distances(t, directions)))
         rgb, opacity = composite(weights, torch.sigmoid(rgb_raw).reshape(n, s, 3), self.background)

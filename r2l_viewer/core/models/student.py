@@ -22,11 +22,11 @@ class StudentConfig:
     frequencies: int = param(10, "positional-encoding octaves per coordinate (2^0 .. 2^(L-1))", min=0, max=16, gui=True)
     width: int = param(256, "neurons per hidden layer", min=4, max=4096, gui=True)
     blocks: int = param(43, "residual blocks of two linear layers (linear layers = 2 * blocks + 2)", min=0, max=512, gui=True)
-    near: float = param(2.0, "ray parameter of the first point (scene's near bound)", min=0.0)
-    far: float = param(6.0, "ray parameter of the last point (scene's far bound)", min=0.0)
-    center: tuple = param((0.0, 0.0, 0.0), "points are shifted by -center before encoding")
-    scale: float = param(1.0, "then multiplied by scale (1 = raw coordinates, as in the paper)", min=1e-6)
-    ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space")
+    near: float = param(2.0, "ray parameter of the first point (scene's near bound)", min=0.0, scene=True)
+    far: float = param(6.0, "ray parameter of the last point (scene's far bound)", min=0.0, scene=True)
+    center: tuple = param((0.0, 0.0, 0.0), "points are shifted by -center before encoding", scene=True)
+    scale: float = param(1.0, "then multiplied by scale (1 = raw coordinates, as in the paper)", min=1e-6, scene=True)
+    ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
 
     @property
     def input_dim(self) -> int:

@@ -1,0 +1,102 @@
+"""Job: distil the scene's teacher into the R2L student, from pseudo data on disk or rendered online."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import torch
+
+from r2l_viewer.core.models import Student, StudentConfig, model_from_record
+from r2l_viewer.core.render import render_image
+
+from .configs import DistillConfig, PseudoConfig
+from .events import LOG, Event
+from .online_views import OnlineViews
+from .pseudo_store import PseudoStore
+from .schedule import warmup_then_decay
+from .student_job import StudentJob
+from .workspace import JobError, RunContext
+
+
+def student_config_for(config: StudentConfig, meta, normalize: bool) -> StudentConfig:
+    """The student's config fitted to the scene: its near/far (or NDC space) and, when `normalize`, its box
+    mapped to [-1, 1] before the positional encoding (the paper encodes raw coordinates)."""
+    bounds = meta.model_bounds()
+    changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"]}
+    if normalize and meta.ndc is None:
+        lo, hi = torch.tensor(meta.box_min), torch.tensor(meta.box_max)
+        changes["center"] = tuple(round(float(c), 6) for c in (lo + hi) / 2)
+        changes["scale"] = round(float(2.0 / (hi - lo).max()), 6)
+    return dataclasses.replace(config, **changes)
+
+
+class Distill(StudentJob):
+    stage = "distill"
+    stage_name = "distilled"
+
+    def __init__(self, config: DistillConfig, ctx: RunContext, pseudo: PseudoConfig | None = None):
+        super().__init__(config, ctx)
+        self.pseudo = pseudo or PseudoConfig()
+
+    def setup(self) -> Iterator[Event]:
+        cfg, ctx = self.config, self.ctx
+        scene = ctx.require_scene("teacher")
+        state = self.resume_state()
+        if state is not None:
+            self.student = model_from_record(state["model"], self.device).train()
+        else:
+            self.student = Student(student_config_for(cfg.student, scene.meta, cfg.normalize_points)).to(self.device)
+        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.pool = self.make_pool(cfg.hard_rays)
+        teacher = scene.build_teacher(self.device)
+        if cfg.online:
+            next_index = int(state.get("online_next", 0)) if state else 0
+            yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"rendering {cfg.online_buffer} online views")
+            self.source = OnlineViews(teacher, scene.meta, self.pseudo, ctx.seed, cfg.online_buffer, next_index)
+        else:
+            self.source = self._pseudo_views(scene)
+            manifest = PseudoStore(ctx.workspace.pseudo_dir).manifest()
+            yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"training on {manifest['images']} pseudo views")
+        if state is not None:
+            self.resume_student_state(state)
+        self.choose_validation_views(ctx.dataset(("train", "val")))
+        self.teacher_renders = [
+            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics).rgb for i in self.val_index
+        ]
+        self.teacher = teacher
+
+    def _pseudo_views(self, scene):
+        store = PseudoStore(self.ctx.workspace.pseudo_dir)
+        manifest = store.manifest()
+        if manifest.get("teacher_id") != scene.teacher.get("id"):
+            raise JobError(
+                f"{store.folder}: the pseudo data was rendered by another teacher than the scene's; "
+                "run `r2l-train pseudo` again (or distil with --distill.online true)"
+            )
+        return store.views()
+
+    def learning_rate(self, step: int) -> float:
+        cfg = self.config
+        return warmup_then_decay(step, cfg.lr, cfg.warmup_steps, cfg.warmup_lr, cfg.decay_steps)
+
+    def train_step(self, step: int):
+        if self.config.online and step > 0 and step % self.config.online_every == 0:
+            self.source.refresh()
+        return super().train_step(step)
+
+    def save(self, step: int, complete: bool) -> None:
+        self.store_student(self.student, step, complete, online=self.config.online or None)
+        if not complete:
+            state = self.student_state(step)
+            if self.config.online:
+                state["online_next"] = self.source.next_index
+            self.ctx.workspace.save_state(self.stage, state)
+
+    def summary(self) -> str:
+        m = self.last_metrics
+        parts = [f"distilled in {self.elapsed:.0f} s"]
+        if "teacher_psnr" in m:
+            parts.append(f"{m['teacher_psnr']:.2f} dB against the teacher")
+        parts.append(f"{m.get('val_psnr', float('nan')):.2f} dB against the real validation images")
+        return ", ".join(parts)

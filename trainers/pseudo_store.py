@@ -1,0 +1,123 @@
+"""Pseudo data on disk, compactly: per view its pose and focal length, RGB as uint8, depth as float16.
+
+A folder holds `manifest.json` and shard folders `shard_00000/` with `rgb.npy` [n, H, W, 3] uint8,
+`depth.npy` [n, H, W] float16, `poses.npy` [n, 4, 4] float32 and `focals.npy` [n] float32. Rays are
+regenerated from pose and focal when read, so a ray costs 5 bytes (the original R2L code stored 36). Shards are
+written to a temporary folder and renamed, and the manifest is replaced atomically, so an interrupted or failed
+write never leaves a half shard behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .views import ArrayViews, ConcatViews
+from .workspace import JobError
+
+FORMAT = "r2l-viewer.pseudo"
+VERSION = 1
+ARRAYS = ("rgb", "depth", "poses", "focals")
+
+
+class PseudoStore:
+    """A folder of pseudo-data shards and its manifest."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.manifest_path = self.folder / "manifest.json"
+
+    @property
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict:
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except FileNotFoundError:
+            raise JobError(f"{self.folder}: no pseudo data here; run `r2l-train pseudo` first") from None
+        except json.JSONDecodeError:
+            raise JobError(f"{self.manifest_path}: damaged; delete {self.folder} and run `r2l-train pseudo` again") from None
+        if manifest.get("format") != FORMAT:
+            raise JobError(f"{self.manifest_path}: not an R2L Viewer pseudo-data manifest")
+        return manifest
+
+    def create(self, height: int, width: int, planned: int, teacher_id: str, settings: dict) -> dict:
+        """Start an empty store (removing any previous one in the folder)."""
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        manifest = {
+            "format": FORMAT, "version": VERSION, "height": height, "width": width, "planned": planned,
+            "teacher_id": teacher_id, "settings": settings, "shards": [], "images": 0, "bytes": 0, "complete": False,
+        }
+        self._write_manifest(manifest)
+        return manifest
+
+    def _write_manifest(self, manifest: dict) -> None:
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        os.replace(tmp, self.manifest_path)
+
+    def append(self, rgb: np.ndarray, depth: np.ndarray, poses: np.ndarray, focals: np.ndarray) -> dict:
+        """Write one shard of n views and record it in the manifest; a full disk leaves the store as it was."""
+        manifest = self.manifest()
+        name = f"shard_{len(manifest['shards']):05d}"
+        tmp = self.folder / (name + ".tmp")
+        arrays = {"rgb": rgb.astype(np.uint8), "depth": depth.astype(np.float16),
+                  "poses": poses.astype(np.float32), "focals": focals.astype(np.float32)}
+        try:
+            tmp.mkdir()
+            for key, array in arrays.items():
+                np.save(tmp / f"{key}.npy", array)
+            os.rename(tmp, self.folder / name)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno == errno.ENOSPC:
+                raise JobError(
+                    f"{self.folder}: disk full while writing {name}; the {manifest['images']} views written so far "
+                    "are kept: free space and run again with --resume"
+                ) from None
+            raise JobError(f"{self.folder}: cannot write {name} ({exc.strerror or exc})") from None
+        count = int(rgb.shape[0])
+        manifest["shards"].append({"name": name, "images": count})
+        manifest["images"] += count
+        manifest["bytes"] += sum(a.nbytes for a in arrays.values())
+        self._write_manifest(manifest)
+        return manifest
+
+    def finish(self) -> dict:
+        manifest = self.manifest()
+        manifest["complete"] = True
+        self._write_manifest(manifest)
+        return manifest
+
+    def views(self) -> ConcatViews:
+        """All views, their colours memory-mapped: batches are drawn across every view without loading them."""
+        manifest = self.manifest()
+        if not manifest["shards"]:
+            raise JobError(f"{self.folder}: the pseudo data holds no views yet; run `r2l-train pseudo`")
+        parts = []
+        for shard in manifest["shards"]:
+            folder = self.folder / shard["name"]
+            rgb = np.load(folder / "rgb.npy", mmap_mode="r")
+            poses = torch.from_numpy(np.load(folder / "poses.npy"))
+            focals = torch.from_numpy(np.load(folder / "focals.npy"))
+            parts.append(ArrayViews(rgb, poses, focals))
+        return ConcatViews(parts)
+
+    def read_shard(self, index: int) -> dict[str, np.ndarray]:
+        """One shard's arrays, fully loaded."""
+        folder = self.folder / self.manifest()["shards"][index]["name"]
+        return {key: np.load(folder / f"{key}.npy") for key in ARRAYS}
+
+
+def bytes_per_ray(manifest: dict) -> float:
+    rays = manifest["images"] * manifest["height"] * manifest["width"]
+    return manifest["bytes"] / rays if rays else 0.0
