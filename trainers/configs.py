@@ -55,6 +55,7 @@ class DistillConfig:
     hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
     hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
     normalize_points: bool = param(True, "scale ray points to the scene box before encoding (False: raw, as in the paper)")
+    points_in_box: bool = param(False, "place each ray's points where it crosses the scene box, not from near to far")
     online: bool = param(False, "render fresh pseudo views with the teacher while training instead of reading from disk", gui=True)
     online_buffer: int = param(64, "online mode: views kept in the ring buffer", min=1)
     online_every: int = param(4, "online mode: steps between fresh views", min=1)

@@ -19,16 +19,26 @@ from .student_job import StudentJob
 from .workspace import JobError, RunContext
 
 
-def student_config_for(config: StudentConfig, meta, normalize: bool) -> StudentConfig:
-    """The student's config fitted to the scene: its near/far (or NDC space) and, when `normalize`, its box
-    mapped to [-1, 1] before the positional encoding (the paper encodes raw coordinates)."""
+def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -> StudentConfig:
+    """The student's config fitted to the scene: its near/far (or NDC space); when `normalize`, the scene box
+    mapped to [-1, 1] before the positional encoding (the paper encodes raw coordinates); when `box` (min, max)
+    is given, points placed only where rays cross it."""
     bounds = meta.model_bounds()
     changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"]}
+    lo, hi = (torch.tensor(b) for b in (box or (meta.box_min, meta.box_max)))
     if normalize and meta.ndc is None:
-        lo, hi = torch.tensor(meta.box_min), torch.tensor(meta.box_max)
         changes["center"] = tuple(round(float(c), 6) for c in (lo + hi) / 2)
         changes["scale"] = round(float(2.0 / (hi - lo).max()), 6)
+    if box is not None:
+        changes["box_min"], changes["box_max"] = tuple(lo.tolist()), tuple(hi.tolist())
     return dataclasses.replace(config, **changes)
+
+
+def teacher_box(teacher) -> tuple | None:
+    """The box around what the teacher found occupied (grid teachers), else None."""
+    if getattr(teacher, "active_min", None) is None:
+        return None
+    return tuple(round(float(v), 5) for v in teacher.active_min), tuple(round(float(v), 5) for v in teacher.active_max)
 
 
 class Distill(StudentJob):
@@ -43,13 +53,15 @@ class Distill(StudentJob):
         cfg, ctx = self.config, self.ctx
         scene = ctx.require_scene("teacher")
         state = self.resume_state()
+        teacher = scene.build_teacher(self.device)
         if state is not None:
             self.student = model_from_record(state["model"], self.device).train()
         else:
-            self.student = Student(student_config_for(cfg.student, scene.meta, cfg.normalize_points)).to(self.device)
+            box = (teacher_box(teacher) or (scene.meta.box_min, scene.meta.box_max)) if cfg.points_in_box else None
+            student_cfg = student_config_for(cfg.student, scene.meta, cfg.normalize_points, box)
+            self.student = self.seeded_init(lambda: Student(student_cfg)).to(self.device)
         self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
         self.pool = self.make_pool(cfg.hard_rays)
-        teacher = scene.build_teacher(self.device)
         if cfg.online:
             next_index = int(state.get("online_next", 0)) if state else 0
             yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"rendering {cfg.online_buffer} online views")

@@ -62,6 +62,12 @@ class TrainingJob(ABC):
         student = getattr(self, "student", None)
         return student if student is not None else getattr(self, "model", None)
 
+    def seeded_init(self, build):
+        """Build a model with its initial weights drawn from the run's seed, so reruns start identically."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.ctx.seed)
+            return build()
+
     def model_snapshot(self) -> dict | None:
         """A detached copy of the model being trained, as a plain record (None before setup)."""
         model = self.trained_model()

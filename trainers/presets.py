@@ -26,7 +26,8 @@ def _tiny() -> Preset:
         name="tiny",
         summary="a 2-core CPU, 100x100 images: the whole pipeline in under 20 minutes",
         teacher=TeacherConfig(
-            kind="grid", steps=3000, batch_rays=4096, grid=GridConfig(resolution=128, features=12, mlp_width=64)
+            kind="grid", steps=3000, batch_rays=4096, start_resolution=48, upsample_steps=(500, 1200, 2000),
+            grid=GridConfig(resolution=128, features=12, mlp_width=64),
         ),
         pseudo=PseudoConfig(images=1000),
         distill=DistillConfig(

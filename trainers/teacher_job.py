@@ -52,7 +52,7 @@ class TrainTeacher(TrainingJob):
             self.optimisation.restore(self.start_step)
             self.optimisation.optimizer.load_state_dict(state["optimizer"])
         else:
-            self.model = build_teacher(self.config, self.dataset).to(self.device).train()
+            self.model = self.seeded_init(lambda: build_teacher(self.config, self.dataset)).to(self.device).train()
             self.teacher_id = uuid.uuid4().hex
             self.optimisation = TeacherOptimisation(self.model, self.config, self.dataset)
             message = self.optimisation.begin()

@@ -19,7 +19,7 @@ def tiny_preset():
     """Settings small enough for a test: seconds per job on a CPU."""
     preset = get_preset("tiny")
     preset.teacher = dataclasses.replace(
-        preset.teacher, steps=240, batch_rays=1024, start_resolution=24, upsample_steps=(80, 160),
+        preset.teacher, steps=240, batch_rays=1024, lr=0.3, start_resolution=32, upsample_steps=(100,),
         grid=GridConfig(resolution=48, features=6, mlp_width=32), val_every=0, val_views=2, occupancy_every=20,
     )
     preset.pseudo = dataclasses.replace(preset.pseudo, images=12, shard_images=5)

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..config import param
 from ..encoding import encoded_dim, positional_encoding
+from ..rays import intersect_aabb
 from ..volume import stratified_samples
 from .base import RenderOutput, model_space_rays
 
@@ -27,6 +28,8 @@ class StudentConfig:
     center: tuple = param((0.0, 0.0, 0.0), "points are shifted by -center before encoding", scene=True)
     scale: float = param(1.0, "then multiplied by scale (1 = raw coordinates, as in the paper)", min=1e-6, scene=True)
     ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
+    box_min: tuple | None = param(None, "with box_max: sample each ray only where it crosses this box (None: near to far)", scene=True)
+    box_max: tuple | None = param(None, "upper corner of that box", scene=True)
 
     @property
     def input_dim(self) -> int:
@@ -61,15 +64,29 @@ class Student(nn.Module):
         self.body = nn.Sequential(*[ResidualBlock(config.width) for _ in range(config.blocks)])
         self.tail = nn.Linear(config.width, 3)
         self.register_buffer("center", torch.tensor(config.center, dtype=torch.float32), persistent=False)
+        if config.box_min is not None:
+            self.register_buffer("box_min", torch.tensor(config.box_min, dtype=torch.float32), persistent=False)
+            self.register_buffer("box_max", torch.tensor(config.box_max, dtype=torch.float32), persistent=False)
 
     def ray_points(self, origins, directions, randomize=False, generator=None) -> torch.Tensor:
         """Points [N, P, 3] along the rays, fixed in their bins for rendering, jittered inside them for training."""
         cfg = self.config
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
-        t = stratified_samples(
-            cfg.near, cfg.far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize
-        )
+        near, far = self.ray_span(origins, directions)
+        t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize)
         return origins[:, None, :] + t[..., None] * directions[:, None, :]
+
+    def ray_span(self, origins, directions):
+        """Where the points go on each ray: near to far, or the part inside the box (rays missing it: near to far)."""
+        cfg = self.config
+        if cfg.box_min is None:
+            return cfg.near, cfg.far
+        enter, leave = intersect_aabb(origins, directions, self.box_min, self.box_max)
+        enter, leave = enter.clamp(cfg.near, cfg.far), leave.clamp(cfg.near, cfg.far)
+        hit = leave > enter + 1e-4
+        near = torch.where(hit, enter, torch.full_like(enter, cfg.near))
+        far = torch.where(hit, leave, torch.full_like(leave, cfg.far))
+        return near, far
 
     def encode(self, points: torch.Tensor) -> torch.Tensor:
         """Network input [N, 3P(2L+1)] from points [N, P, 3]."""
