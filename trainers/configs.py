@@ -55,7 +55,10 @@ class DistillConfig:
     hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
     hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
     normalize_points: bool = param(True, "scale ray points to the scene box before encoding (False: raw, as in the paper)")
-    points_in_box: bool = param(False, "place each ray's points where it crosses the scene box, not from near to far")
+    points_in_box: bool = param(False, "place each ray's points where it crosses the box the "
+                                 "teacher found occupied (the scene box for NeRF teachers), not from near to far as in the paper")
+    precision: str = param("auto", "matrix products in bf16 (auto: on CUDA) or fp32 (auto: on a CPU)",
+                           choices=("auto", "fp32", "bf16"))
     online: bool = param(False, "render fresh pseudo views with the teacher while training instead of reading from disk", gui=True)
     online_buffer: int = param(64, "online mode: views kept in the ring buffer", min=1)
     online_every: int = param(4, "online mode: steps between fresh views", min=1)
@@ -71,6 +74,8 @@ class FinetuneConfig:
     steps: int = param(500, "optimisation steps", min=1, max=10_000_000, gui=True)
     batch_rays: int = param(4096, "rays per step, drawn from all training pixels", min=16, max=1_048_576, gui=True)
     lr: float = param(2e-4, "learning rate (constant)", min=1e-7, max=1.0, gui=True)
+    precision: str = param("auto", "matrix products in bf16 (auto: on CUDA) or fp32 (auto: on a CPU)",
+                           choices=("auto", "fp32", "bf16"))
     val_every: int = param(100, "steps between validation; the best step is kept", min=1)
     val_views: int = param(4, "validation views", min=1)
     save_every: int = param(500, "steps between saves of the resume state", min=1)

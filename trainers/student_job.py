@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from r2l_viewer.core.metrics import psnr
+from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import render_image
 
 from .events import to_preview
@@ -47,8 +48,9 @@ class StudentJob(TrainingJob):
                 self.generator.set_state(random_state)
                 return None
             part = batch.select(slice(start, start + size))
-            out = self.student(part.origins, part.directions, randomize=True, generator=self.generator)
-            error = (out.rgb - part.rgb).pow(2).mean(dim=-1)
+            with autocast(self.device, cfg.precision):  # bf16 matrix products; the loss in fp32
+                out = self.student(part.origins, part.directions, randomize=True, generator=self.generator)
+            error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
             loss = error.sum() / len(batch)
             loss.backward()
             total += float(loss.detach())

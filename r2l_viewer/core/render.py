@@ -6,6 +6,7 @@ import torch
 
 from .cameras import Intrinsics
 from .models.base import RenderOutput
+from .precision import autocast, to_host
 from .rays import camera_rays
 
 DEFAULT_CHUNK = 8192
@@ -23,24 +24,32 @@ def render_rays(
     directions: torch.Tensor,
     chunk: int = DEFAULT_CHUNK,
     out_device: torch.device | str | None = "cpu",
+    precision: str = "fp32",
 ) -> RenderOutput:
-    """Render rays [N, 3] in chunks of `chunk` rays on the model's device; outputs gathered on `out_device`
-    (None: the model's device). Peak memory is that of one chunk, whatever N is."""
+    """Render rays [N, 3] in chunks of `chunk` rays on the model's device, matrix products in `precision`
+    (fp32, bf16, fp16 or auto); outputs gathered on the model's device, then moved to `out_device` (None: leave
+    them there). Peak memory is that of one chunk plus the outputs, whatever N is."""
     device = model_device(model)
-    out_device = device if out_device is None else torch.device(out_device)
     parts: dict[str, list[torch.Tensor]] = {"rgb": [], "depth": [], "opacity": []}
-    for start in range(0, origins.shape[0], chunk):
-        o = origins[start : start + chunk].to(device, non_blocking=True)
-        d = directions[start : start + chunk].to(device, non_blocking=True)
-        out = model(o, d)
-        for name in parts:
-            value = getattr(out, name)
-            if value is not None:
-                parts[name].append(value.float().to(out_device, non_blocking=True))
+    with autocast(device, precision):
+        for start in range(0, origins.shape[0], chunk):
+            o = origins[start : start + chunk].to(device, non_blocking=True)
+            d = directions[start : start + chunk].to(device, non_blocking=True)
+            out = model(o, d)
+            for name in parts:
+                value = getattr(out, name)
+                if value is not None:
+                    parts[name].append(value.float())
     joined = {k: torch.cat(v) if v else None for k, v in parts.items()}
     if joined["rgb"] is None:
-        joined["rgb"] = torch.zeros(0, 3, device=out_device)
-    return RenderOutput(**joined)
+        joined["rgb"] = torch.zeros(0, 3, device=device)
+    return RenderOutput(**{k: None if v is None else _move(v, out_device) for k, v in joined.items()})
+
+
+def _move(tensor: torch.Tensor, out_device) -> torch.Tensor:
+    if out_device is None or torch.device(out_device) == tensor.device:
+        return tensor
+    return to_host(tensor) if torch.device(out_device).type == "cpu" else tensor.to(out_device)
 
 
 def render_image(
@@ -49,12 +58,13 @@ def render_image(
     intrinsics: Intrinsics,
     chunk: int = DEFAULT_CHUNK,
     out_device: torch.device | str | None = "cpu",
+    precision: str = "fp32",
 ) -> RenderOutput:
     """Render one view: rgb [H, W, 3] (and depth, opacity [H, W] where the model has them)."""
     device = model_device(model)
     origins, directions = camera_rays(c2w.to(device), intrinsics)
     h, w = intrinsics.height, intrinsics.width
-    out = render_rays(model, origins.reshape(-1, 3), directions.reshape(-1, 3), chunk, out_device)
+    out = render_rays(model, origins.reshape(-1, 3), directions.reshape(-1, 3), chunk, out_device, precision)
     return RenderOutput(
         rgb=out.rgb.reshape(h, w, 3),
         depth=None if out.depth is None else out.depth.reshape(h, w),

@@ -1,0 +1,61 @@
+"""`r2l-bench` end to end at a tiny resolution: every figure the issue asks for is there and consistent."""
+
+import json
+
+import pytest
+import torch
+
+from trainers.bench import main, run_bench
+from trainers.bench_measure import frame_times, matmul_rate
+from r2l_viewer.core.models import Student, StudentConfig
+
+
+def test_matmul_rate_is_a_plausible_number():
+    rate = matmul_rate(torch.device("cpu"), size=256, seconds=0.2)
+    assert 1e8 < rate < 1e13
+
+
+def test_estimated_frames_scale_the_time_of_a_share_of_the_rays():
+    student = Student(StudentConfig(points_per_ray=4, frequencies=2, width=16, blocks=1))
+    full, estimated = frame_times(student, 32, torch.device("cpu"), repeats=3)
+    part, was_estimated = frame_times(student, 32, torch.device("cpu"), repeats=3, ray_fraction=0.25)
+    assert not estimated and was_estimated and len(full) == len(part) == 3
+    assert all(t > 0 for t in full + part)
+
+
+def test_bench_reports_every_headline_figure(taught_scene):
+    folder, _, _ = taught_scene
+    result = run_bench(torch.device("cpu"), quick=True, scene_path=folder / "scene.ckpt", resolutions=(16,))
+    assert result["headline_resolution"] == [16, 16]
+    assert result["speedup_vs_nerf"] > 1.0
+    assert 0.0 < result["student_matmul_fraction"] <= 1.5
+    assert set(result["renders"]) == {"student_paper", "student_tiny", "nerf", "grid"}
+    assert result["renders"]["student_paper"]["flops_per_ray"] == pytest.approx(11.79e6, rel=1e-3)
+    assert result["renders"]["nerf"]["frames"]["16"]["estimated_from_ray_share"] == 0.05
+    assert result["renders"]["grid"]["flops_per_ray"] > 0
+    for model in ("student_paper", "student_tiny"):
+        t = result["training"][model]
+        assert t["forward_rays_per_s"] > t["step_rays_per_s"] > 0
+    assert result["pseudo_images_per_s"] > 0
+    sweep = result["student_paper_variants"]["chunk_sweep"]
+    assert str(sweep["best_chunk"]) in sweep["ms_per_frame"]
+    assert "precision_change" not in result  # the scene has no student yet: nothing to compare
+    json.dumps(result)  # plain values only
+
+
+def test_bench_rejects_bad_arguments(capsys):
+    assert main(["--resolutions", "big"]) == 2
+    assert "--resolutions" in capsys.readouterr().err
+
+
+def test_bf16_costs_the_student_little_psnr_against_its_teacher(taught_scene):
+    from r2l_viewer.core.checkpoint import load_scene
+    from trainers.bench_variants import precision_change
+
+    teacher = load_scene(taught_scene[0] / "scene.ckpt").build_teacher(torch.device("cpu"))
+    torch.manual_seed(0)
+    student = Student(StudentConfig(points_per_ray=4, frequencies=2, width=16, blocks=1, near=2.0, far=6.0)).eval()
+    change = precision_change(student, teacher, torch.device("cpu"), 16)
+    assert change["resolution"] == [16, 16] and 0.0 < change["fp32_psnr"] < 60.0
+    assert change["psnr_change_db"] == pytest.approx(change["bf16_psnr"] - change["fp32_psnr"])
+    assert abs(change["psnr_change_db"]) < 0.5  # bf16 autocast on the CPU barely moves it
