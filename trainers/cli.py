@@ -11,17 +11,19 @@ from r2l_viewer.core.checkpoint import CheckpointError
 from r2l_viewer.core.config import ConfigError
 from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
+from r2l_viewer.core.models.nerf import NerfWeightsError
 
 from .cli_args import add_config_flags, apply_overrides
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
+from .import_nerf import import_nerf
 from .inspection import check_data, describe_preset
 from .pipeline import run_all, run_job
 from .presets import PRESETS, get_preset
 from .progress import ProgressPrinter
 from .workspace import JobError, RunContext, Workspace
 
-USER_ERRORS = (DatasetError, CheckpointError, ConfigError, DeviceError, JobError, ValueError, FileNotFoundError)
+USER_ERRORS = (DatasetError, CheckpointError, NerfWeightsError, ConfigError, DeviceError, JobError, ValueError, FileNotFoundError)
 JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
 JOB_FLAGS = {
     "teacher": ("teacher",),
@@ -59,6 +61,15 @@ def cmd_describe(args) -> int:
 
 def cmd_check_data(args) -> int:
     _print(check_data(args.folder, args.downscale), args.json)
+    return 0
+
+
+def cmd_import_nerf(args) -> int:
+    ctx = RunContext(Workspace(args.out), data=args.data, downscale=args.downscale, force=args.force)
+    result = import_nerf(args.weights, ctx)
+    print(f"r2l-train: saved {args.out} with the NeRF as its teacher; next: r2l-train pseudo --out {args.out}",
+          file=sys.stderr)
+    _print(result, args.json)
     return 0
 
 
@@ -137,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--downscale", type=int, default=1, help="load images at 1/N of their size (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
+
+    p = sub.add_parser("import-nerf", help="make a scene whose teacher is a NeRF trained with nerf-pytorch",
+                       description="Make (or update) a scene checkpoint whose teacher is a NeRF trained with "
+                       "nerf-pytorch (a .tar with network_fn_state_dict and network_fine_state_dict), to distil it.")
+    p.add_argument("weights", help="the nerf-pytorch checkpoint (.tar)")
+    p.add_argument("--data", required=True, help="the Blender or LLFF folder the NeRF was trained on")
+    p.add_argument("--downscale", type=int, default=1, help="images at 1/N of their size for the next jobs (default 1)")
+    p.add_argument("--out", required=True, help="the scene checkpoint to write")
+    p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_import_nerf)
 
     for name in JOB_FLAGS:
         _add_job_parser(sub, name)
