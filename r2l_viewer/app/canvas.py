@@ -1,0 +1,208 @@
+"""The live view: a QOpenGLWidget that uploads each frame as a texture and draws it, or a QPainter fallback."""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import numpy as np
+from PyQt6.QtCore import QEvent, QObject, QRect, Qt, pyqtSignal
+from PyQt6.QtGui import QImage, QOpenGLContext, QPainter
+from PyQt6.QtOpenGLWidgets import QOpenGLWidget
+from PyQt6.QtWidgets import QLabel, QWidget
+
+from .overlay import BACKGROUND, fitted_rect, overlay_font, to_qimage
+
+OVERLAY_STYLE = "background: rgba(0, 0, 0, 150); color: #ececec; padding: 4px 6px; border-radius: 4px;"
+MESSAGE_STYLE = "color: #c8c8c8; padding: 12px;"
+
+DRAG_BUTTONS = {Qt.MouseButton.LeftButton: "orbit", Qt.MouseButton.RightButton: "pan", Qt.MouseButton.MiddleButton: "pan"}
+
+
+class PointerInput(QObject):
+    """Turns mouse drags and the wheel on a widget into orbit, pan and zoom signals (in widget pixels)."""
+
+    orbit = pyqtSignal(float, float)
+    pan = pyqtSignal(float, float)
+    zoom = pyqtSignal(float)
+
+    def __init__(self, widget: QWidget):
+        super().__init__(widget)
+        self._last, self._mode = None, None
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and event.button() in DRAG_BUTTONS:
+            self._last, self._mode = event.position(), DRAG_BUTTONS[event.button()]
+            obj.setFocus()
+            return True
+        if kind == QEvent.Type.MouseMove and self._mode is not None:
+            pos = event.position()
+            dx, dy = pos.x() - self._last.x(), pos.y() - self._last.y()
+            self._last = pos
+            if dx or dy:
+                getattr(self, self._mode).emit(dx, dy)
+            return True
+        if kind == QEvent.Type.MouseButtonRelease and event.button() in DRAG_BUTTONS:
+            self._last, self._mode = None, None
+            return True
+        if kind == QEvent.Type.Wheel:
+            steps = event.angleDelta().y() / 120.0
+            if steps:
+                self.zoom.emit(steps)
+            return True
+        return False
+
+
+class CanvasState:
+    """What both canvases keep: the newest frame, the overlay (a child label over the image) and a message label
+    for an empty view. Child widgets keep text out of the GL drawing and show up in window grabs."""
+
+    def _init_canvas(self) -> None:
+        self.frame: np.ndarray | None = None
+        self._uploaded = False  # whether the GL texture holds `frame`
+        self.overlay: list[str] = []
+        self.frames_drawn = 0
+        self.overlay_label = QLabel(self)
+        self.overlay_label.setFont(overlay_font())
+        self.overlay_label.setStyleSheet(OVERLAY_STYLE)
+        self.overlay_label.move(8, 8)
+        self.overlay_label.hide()
+        self.message_label = QLabel("loading...", self)
+        self.message_label.setStyleSheet(MESSAGE_STYLE)
+        self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for label in (self.overlay_label, self.message_label):
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setMinimumSize(160, 160)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.pointer = PointerInput(self)
+
+    def show_frame(self, rgb: np.ndarray) -> None:
+        self.frame = rgb
+        self._uploaded = False
+        self.message_label.hide()
+        self.update()
+
+    def set_overlay(self, lines: list[str]) -> None:
+        self.overlay = lines
+        self.overlay_label.setText("\n".join(lines))
+        self.overlay_label.adjustSize()
+        self.overlay_label.setVisible(bool(lines))
+
+    def set_message(self, text: str) -> None:
+        """A note shown while there is no frame (no model, loading)."""
+        self.message_label.setText(text)
+        self.message_label.setVisible(self.frame is None)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.message_label.setGeometry(0, 0, self.width(), self.height())
+
+    def display_rect(self) -> QRect:
+        """Where the frame is drawn, in widget pixels (letterboxed to the frame's aspect)."""
+        if self.frame is None:
+            return QRect(0, 0, self.width(), self.height())
+        h, w = self.frame.shape[:2]
+        return fitted_rect(w, h, self.width(), self.height())
+
+
+class GLCanvas(CanvasState, QOpenGLWidget):
+    """Draws frames with OpenGL; if the context cannot do it, paints them with QPainter instead."""
+
+    frame_drawn = pyqtSignal()
+    uses_gl = True
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._init_canvas()
+        self.blitter = None
+        self.gl_error: str | None = None
+
+    def initializeGL(self) -> None:
+        try:
+            from .gl_blit import TextureBlitter
+
+            self.blitter = TextureBlitter()
+            self._uploaded = False  # a new context (the widget moved to another window): upload again
+            self.context().aboutToBeDestroyed.connect(self._release_gl)
+        except Exception as exc:  # no usable GL: paint with QPainter inside this widget
+            traceback.print_exc()
+            self.gl_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def _release_gl(self) -> None:
+        if self.blitter is not None:
+            self.makeCurrent()
+            self.blitter.delete()
+            self.blitter = None
+            self.doneCurrent()
+
+    def paintGL(self) -> None:
+        from OpenGL import GL
+
+        GL.glClearColor(BACKGROUND.redF(), BACKGROUND.greenF(), BACKGROUND.blueF(), 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        rect = self.display_rect()
+        if self.frame is not None and self.blitter is not None:
+            if not self._uploaded:
+                self.blitter.upload(self.frame)
+                self._uploaded = True
+            ratio = self.devicePixelRatioF()
+            bottom = self.height() - rect.y() - rect.height()
+            self.blitter.draw(round(rect.x() * ratio), round(bottom * ratio), round(rect.width() * ratio),
+                              round(rect.height() * ratio))
+        elif self.frame is not None:  # the context could not set up the blitter
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(rect, to_qimage(self.frame))
+            painter.end()
+        if self.frame is not None:
+            self.frames_drawn += 1
+            self.frame_drawn.emit()
+
+    def frame_image(self) -> QImage:
+        """What the canvas shows, read back from its framebuffer."""
+        return self.grabFramebuffer()
+
+
+class PainterCanvas(CanvasState, QWidget):
+    """The fallback canvas where no OpenGL context can be made: frames drawn by QPainter."""
+
+    frame_drawn = pyqtSignal()
+    uses_gl = False
+    gl_error = "no OpenGL context"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._init_canvas()
+        self.setAutoFillBackground(True)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), BACKGROUND)
+        self.setPalette(palette)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if self.frame is not None:
+            painter.drawImage(self.display_rect(), to_qimage(self.frame))
+        painter.end()
+        if self.frame is not None:
+            self.frames_drawn += 1
+            self.frame_drawn.emit()
+
+    def frame_image(self) -> QImage:
+        return self.grab().toImage()
+
+
+def opengl_available() -> bool:
+    """Whether an OpenGL context can be created here (not on the 'offscreen' platform, nor when disabled)."""
+    if os.environ.get("R2L_VIEWER_NO_GL"):
+        return False
+    context = QOpenGLContext()
+    return bool(context.create())
+
+
+def make_canvas(parent=None) -> GLCanvas | PainterCanvas:
+    return GLCanvas(parent) if opengl_available() else PainterCanvas(parent)

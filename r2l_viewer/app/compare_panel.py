@@ -1,0 +1,128 @@
+"""Compare panel: teacher and student side by side for the same camera, the metrics between them, latencies."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .compare_worker import CompareResult
+from .image_view import ImageView
+from .pacing import RollingMedian
+
+STALE = "stale: camera moving"
+NO_TEACHER = "no teacher in this checkpoint"
+NO_STUDENT = "no student yet: Distill in the Train tab"
+
+
+def format_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    ms = seconds * 1000.0
+    return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
+
+
+class ComparePanel(QWidget):
+    """Shows CompareResults; while the camera moves the student side follows the live view, the teacher is stale."""
+
+    teacher_shown = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.teacher_view = ImageView("Teacher")
+        self.student_view = ImageView("Student")
+        self.error_view = ImageView("|teacher - student| (0 to 0.25)")
+        self.error_view.setVisible(False)
+        self.heatmap = QCheckBox("Error heat-map")
+        self.heatmap.setToolTip("show the per-pixel absolute difference of teacher and student as a heat map")
+        self.heatmap.toggled.connect(self.error_view.setVisible)
+        self.metrics, self.latency, self.real = QLabel("-"), QLabel("-"), QLabel("-")
+        for label in (self.metrics, self.latency, self.real):
+            label.setWordWrap(True)
+        self.teacher_times, self.student_times = RollingMedian(), RollingMedian()
+        self.size_note = ""
+        self.last_result: CompareResult | None = None
+        self._layout()
+
+    def _layout(self) -> None:
+        views = QHBoxLayout()
+        views.addWidget(self.teacher_view)
+        views.addWidget(self.student_view)
+        form = QFormLayout()
+        form.addRow("Student vs teacher:", self.metrics)
+        form.addRow("Latency (median):", self.latency)
+        form.addRow("Vs the real image:", self.real)
+        layout = QVBoxLayout(self)
+        layout.addLayout(views)
+        layout.addLayout(form)
+        layout.addWidget(self.heatmap)
+        layout.addWidget(self.error_view)
+        layout.addStretch(1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        side = (self.width() - margins.left() - margins.right() - self.layout().spacing()) // 2
+        for view in (self.teacher_view, self.student_view, self.error_view):
+            view.fit_width(side)
+
+    def set_model_names(self, teacher: str, student: str) -> None:
+        self.teacher_view.caption, self.student_view.caption = teacher, student
+        self.teacher_times.clear()
+        self.student_times.clear()
+        self.teacher_view.update()
+        self.student_view.update()
+
+    def show_missing(self, has_teacher: bool, has_student: bool) -> None:
+        """Say which models the scene lacks now (their panes would otherwise wait for a result forever)."""
+        for present, view, note in ((has_teacher, self.teacher_view, NO_TEACHER),
+                                    (has_student, self.student_view, NO_STUDENT)):
+            if not present:
+                view.set_image(None)
+                view.set_empty_note(note)
+        if not (has_teacher and has_student):
+            self.metrics.setText("needs both a teacher and a student")
+
+    def set_compare_size(self, width: int, height: int) -> None:
+        self.size_note = f"{width}x{height}"
+
+    def camera_moved(self) -> None:
+        """The shown teacher image no longer matches the camera."""
+        if self.teacher_view.image is not None:
+            self.teacher_view.set_stale(STALE)
+        if self.error_view.image is not None:
+            self.error_view.set_stale(STALE)
+
+    def show_live_student(self, rgb) -> None:
+        self.student_view.set_image(rgb)
+
+    def show_result(self, result: CompareResult) -> None:
+        self.last_result = result
+        self.teacher_view.set_image(result.teacher)
+        self.student_view.set_image(result.student)
+        self.error_view.set_image(result.error)
+        self.show_missing(result.teacher is not None, result.student is not None)
+        if result.teacher_s is not None:
+            self.teacher_times.add(result.teacher_s)
+        if result.student_s is not None:
+            self.student_times.add(result.student_s)
+        self._show_metrics(result)
+        if result.teacher is not None:
+            self.teacher_shown.emit()
+
+    def _show_metrics(self, result: CompareResult) -> None:
+        if result.psnr is None:
+            self.metrics.setText("needs both a teacher and a student")
+        else:
+            ssim = "-" if result.ssim is None else f"{result.ssim:.3f}"
+            self.metrics.setText(f"PSNR {result.psnr:.2f} dB, SSIM {ssim}")
+        t, s = self.teacher_times.median, self.student_times.median
+        text = f"teacher {format_ms(t)}, student {format_ms(s)}"
+        if t and s:
+            text += f": {t / s:.0f}x faster"
+        count = max(len(self.teacher_times.values), len(self.student_times.values))
+        self.latency.setText(f"{text} ({self.size_note}, last {count})")
+        if result.real_psnr:
+            parts = [f"{name} {value:.2f} dB" for name, value in sorted(result.real_psnr.items(), reverse=True)]
+            self.real.setText(f"{', '.join(parts)} ({result.real_note})")
+        else:
+            self.real.setText(result.real_note or "-")

@@ -1,0 +1,140 @@
+"""The compare thread: teacher and student for one camera at the scene's resolution, and the metrics between them."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PyQt6.QtCore import QThread, pyqtSignal
+
+from r2l_viewer.core.cameras import Intrinsics
+from r2l_viewer.core.colormap import error_image
+from r2l_viewer.core.metrics import psnr, ssim
+
+from .mailbox import LatestMailbox
+from .reference_images import ReferenceImages
+from .render_worker import RayRenderer, render_interruptible, to_uint8
+
+MAX_COMPARE_SIDE = 256  # compare at the scene's own resolution, at most this many pixels on a side
+
+
+def compare_intrinsics(native: Intrinsics) -> Intrinsics:
+    longest = max(native.height, native.width)
+    return native if longest <= MAX_COMPARE_SIDE else native.scaled(MAX_COMPARE_SIDE / longest)
+
+
+@dataclass
+class CompareRequest:
+    c2w: torch.Tensor
+    intrinsics: Intrinsics
+    camera_ref: tuple[str, int] | None = None  # (split, index) when on a dataset camera
+
+
+@dataclass
+class CompareResult:
+    """Both renders (uint8; None where the model is missing), timings, metrics and the error heat-map."""
+
+    serial: int
+    teacher: np.ndarray | None = None
+    student: np.ndarray | None = None
+    error: np.ndarray | None = None
+    teacher_s: float | None = None
+    student_s: float | None = None
+    psnr: float | None = None
+    ssim: float | None = None
+    real_psnr: dict = field(default_factory=dict)  # {"teacher": dB, "student": dB}
+    real_note: str = ""
+
+
+class CompareWorker(QThread):
+    """Renders the newest compare request; the (slow) teacher render is abandoned when the camera moves again."""
+
+    compared = pyqtSignal(object)  # CompareResult
+    compare_failed = pyqtSignal(str)
+
+    def __init__(self, meta, parent=None):
+        super().__init__(parent)
+        self.setObjectName("compare")
+        self.mailbox = LatestMailbox()
+        self.references = ReferenceImages(meta)
+        self._lock = threading.Lock()
+        self._teacher = self._student = None
+        self._cancelled = 0  # requests up to this serial are no longer wanted
+
+    def set_models(self, teacher, student) -> None:
+        renderers = [None if m is None else RayRenderer(m) for m in (teacher, student)]
+        with self._lock:
+            self._teacher, self._student = renderers
+
+    def set_meta(self, meta) -> None:
+        self.references = ReferenceImages(meta)
+
+    def request(self, request: CompareRequest) -> int:
+        return self.mailbox.put(request)
+
+    def cancel(self) -> None:
+        """The camera moved: abandon the request in hand and any waiting one (the next full frame asks again)."""
+        self._cancelled = self.mailbox.latest_serial
+
+    def _stale(self, serial: int) -> bool:
+        return serial <= self._cancelled or self.mailbox.newer_than(serial)
+
+    def stop(self) -> None:
+        self.mailbox.close()
+        self.wait(10_000)
+
+    def run(self) -> None:
+        while (item := self.mailbox.take()) is not None:
+            serial, request = item
+            with self._lock:
+                teacher, student = self._teacher, self._student
+            try:
+                result = self._compare(serial, request, teacher, student)
+            except Exception as exc:
+                traceback.print_exc()
+                self.compare_failed.emit(f"compare failed: {exc}")
+                continue
+            if result is not None:
+                self.compared.emit(result)
+
+    def _render(self, renderer, request, serial):
+        start = time.perf_counter()
+        rgb = render_interruptible(renderer, request.c2w, request.intrinsics, lambda: self._stale(serial))
+        return rgb, time.perf_counter() - start
+
+    def _compare(self, serial, request, teacher, student) -> CompareResult | None:
+        result = CompareResult(serial)
+        renders = {}
+        for name, renderer in (("student", student), ("teacher", teacher)):
+            if renderer is None:
+                continue
+            rgb, seconds = self._render(renderer, request, serial)
+            if rgb is None:
+                return None
+            renders[name] = rgb
+            setattr(result, name, to_uint8(rgb))
+            setattr(result, f"{name}_s", seconds)
+        if len(renders) == 2:
+            a, b = renders["teacher"], renders["student"]
+            result.psnr = psnr(b, a)
+            result.ssim = ssim(b, a) if min(a.shape[:2]) >= 11 else None
+            result.error = to_uint8(error_image(a, b))
+        self._real_image_scores(result, request, renders)
+        return None if self._stale(serial) else result
+
+    def _real_image_scores(self, result: CompareResult, request: CompareRequest, renders: dict) -> None:
+        if request.camera_ref is None:
+            result.real_note = "not on a dataset camera (press [ or ])"
+            return
+        split, index = request.camera_ref
+        size = (request.intrinsics.height, request.intrinsics.width)
+        real, note = self.references.image(split, index, request.c2w, size)
+        if real is None:
+            result.real_note = note
+            return
+        result.real_psnr = {name: psnr(rgb, real) for name, rgb in renders.items()}
+        result.real_note = f"{split} camera {index}"

@@ -1,0 +1,98 @@
+"""`r2l-viewer [SCENE.ckpt] [--device auto|cpu|cuda] [--size WxH] [--screenshot PNG]`: open a scene and look around."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+PROG = "r2l-viewer"
+SCREENSHOT_TIMEOUT_S = 55.0
+
+# The render, compare and training threads each drive their own OpenMP team in torch. With libgomp's default
+# spin-waiting, idle team threads burn the cores the busy ones need (a render measured 3x slower next to another
+# busy process on 2 cores); passive waiting gives those cores back. libgomp reads it once, when torch is first
+# imported, which is why this module imports torch only inside functions. An explicit setting is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got '{text}'") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"size {text} out of range (16 to 8192 pixels a side)")
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Watch, train and compare an R2L student and its NeRF "
+                                     "teacher. With no scene it opens the bundled demo.")
+    parser.add_argument("scene", nargs="?", help="a scene checkpoint made by r2l-train (default: the bundled demo)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    parser.add_argument("--size", type=parse_size, metavar="WxH", help="render size of the live view at rest "
+                        "(default: the canvas size)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save the window once the first full-resolution frame "
+                        "and the teacher's view are drawn, then exit")
+    return parser
+
+
+def has_display() -> bool:
+    """Whether Qt has somewhere to open a window (always outside Linux; else X11, Wayland or a chosen platform)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from r2l_viewer.core.checkpoint import CheckpointError
+    from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
+
+    from .session import BUNDLED_DEMO, open_scene
+
+    path = Path(args.scene) if args.scene else BUNDLED_DEMO
+    try:
+        device = resolve_device(args.device)
+        loaded = open_scene(path, device)
+    except (CheckpointError, DeviceError) as exc:
+        return fail(str(exc))
+    if args.screenshot and not Path(args.screenshot).resolve().parent.is_dir():
+        return fail(f"{args.screenshot}: its folder does not exist")
+    if not has_display():
+        if not args.screenshot:
+            return fail("no display to open a window on (run it under xvfb-run, or set QT_QPA_PLATFORM)")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen: QPainter canvas, no OpenGL
+    return run_app(loaded, device, describe_device(device), args.size, args.screenshot)
+
+
+def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> int:
+    """Open the window (Qt is imported only now, after the arguments and the file were checked)."""
+    from PyQt6.QtWidgets import QApplication
+
+    from .screenshot import ScreenshotOnReady
+    from .session import SceneSession
+    from .window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(PROG)
+    session = SceneSession(loaded, device)
+    window = MainWindow(session, device_text, size)
+    window.setWindowTitle(f"R2L Viewer: {loaded.checkpoint.meta.name} ({loaded.path.name})")
+    taker = ScreenshotOnReady(window, screenshot, SCREENSHOT_TIMEOUT_S) if screenshot else None
+    window.show()
+    code = app.exec()
+    if taker is not None:
+        code = taker.exit_code
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""`--screenshot`: save the whole window once the first full-resolution frame and the teacher's view are up."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from PyQt6.QtCore import QObject, QTimer
+from PyQt6.QtWidgets import QApplication
+
+
+class ScreenshotOnReady(QObject):
+    """Waits for the live view's first full frame and (if the scene has a teacher) the compare result, then
+    saves the window as a PNG and quits; a scene with neither model is saved at once. After `timeout_s` it saves
+    what there is and exits with 1."""
+
+    def __init__(self, window, path: str, timeout_s: float):
+        super().__init__(window)
+        self.window, self.path = window, path
+        self.started = time.perf_counter()
+        self.full_frame = window.session.live_model()[0] is None  # nothing to render: only the message to show
+        self.teacher = window.session.teacher is None  # nothing to wait for without a teacher
+        self.exit_code = 1
+        self.done = False
+        window.live.full_frame_shown.connect(self._on_full_frame)
+        window.compare.teacher_shown.connect(self._on_teacher)
+        QTimer.singleShot(int(timeout_s * 1000), self._on_timeout)
+        QTimer.singleShot(0, self._maybe_save)
+
+    def _on_full_frame(self, *_) -> None:
+        self.full_frame = True
+        self._maybe_save()
+
+    def _on_teacher(self) -> None:
+        self.teacher = True
+        self._maybe_save()
+
+    def _maybe_save(self) -> None:
+        if self.full_frame and self.teacher and not self.done:
+            self.done = True
+            QTimer.singleShot(300, lambda: self._save(0))  # let the canvas paint the frame first
+
+    def _on_timeout(self) -> None:
+        if not self.done:
+            self.done = True
+            print("r2l-viewer: screenshot: timed out waiting for the views; saving what is shown", file=sys.stderr)
+            self._save(1)
+
+    def _save(self, code: int) -> None:
+        ok = self.window.grab().save(self.path, "PNG")
+        elapsed = time.perf_counter() - self.started
+        if ok:
+            print(f"r2l-viewer: saved {self.path} after {elapsed:.1f} s", file=sys.stderr)
+        else:
+            print(f"r2l-viewer: error: could not write {self.path}", file=sys.stderr)
+        self.exit_code = code if ok else 2
+        self.window.close()
+        QApplication.instance().quit()
