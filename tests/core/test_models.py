@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
+from r2l_viewer.core.encoding import positional_encoding
 from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
 from r2l_viewer.core.models import (
     GridConfig,
@@ -19,6 +20,7 @@ from r2l_viewer.core.models import (
     parameter_count,
 )
 from r2l_viewer.core.models.nerf import NerfWeightsError
+from r2l_viewer.core.rays import NdcSpace
 from r2l_viewer.core.render import render_image, render_rays
 
 
@@ -195,3 +197,23 @@ def test_render_rays_in_chunks_equals_one_pass():
     student = Student(StudentConfig(points_per_ray=4, frequencies=2, width=8, blocks=1))
     o, d = rays(100)
     assert torch.allclose(render_rays(student, o, d, chunk=7).rgb, render_rays(student, o, d, chunk=1000).rgb, atol=1e-6)
+
+
+def test_nerf_view_directions_are_the_world_directions_even_in_ndc():
+    """nerf-pytorch takes viewdirs from the normalised world rays before warping them to NDC; so must we, or
+    imported LLFF NeRFs shade with the wrong directions."""
+    ndc = NdcSpace(height=30, width=40, focal=35.0, near=1.0).to_dict()
+    nerf = VanillaNerf(NerfConfig(depth=2, width=16, skip=0, coarse_samples=5, fine_samples=3, near=0.0, far=1.0,
+                                  ndc=ndc))
+    seen = []
+    nerf.coarse.register_forward_pre_hook(lambda module, args: seen.append(("coarse", args[1])))
+    nerf.fine.register_forward_pre_hook(lambda module, args: seen.append(("fine", args[1])))
+    origins = torch.tensor([[0.1, -0.05, 0.0], [0.0, 0.2, 0.1], [-0.3, 0.0, -0.2]])
+    directions = torch.tensor([[0.2, 0.1, -1.0], [-0.3, 0.05, -1.0], [0.0, 0.0, -2.0]])
+    nerf(origins, directions)
+    unit = directions / directions.norm(dim=-1, keepdim=True)
+    for stage, samples in (("coarse", 5), ("fine", 8)):
+        dir_enc = next(enc for name, enc in seen if name == stage)
+        expected = positional_encoding(unit[:, None, :].expand(3, samples, 3).reshape(-1, 3), 4)
+        assert torch.allclose(dir_enc, expected, atol=1e-6), stage
+

@@ -85,10 +85,11 @@ class VanillaNerf(nn.Module):
         self.fine = NerfMLP(config) if config.fine_samples > 0 else None
         self.register_buffer("background", torch.tensor(config.background, dtype=torch.float32), persistent=False)
 
-    def _shade(self, net, origins, directions, t, randomize, generator):
+    def _shade(self, net, origins, directions, viewdirs, t, randomize, generator):
+        """Colour, opacity and weights of rays (in model space) sampled at t [N, S]; `viewdirs` [N, 3] are the
+        unit world directions the colour depends on."""
         cfg = self.config
         points = origins[:, None, :] + t[..., None] * directions[:, None, :]
-        viewdirs = directions / directions.norm(dim=-1, keepdim=True)
         n, s = t.shape
         pos_enc = positional_encoding(points.reshape(-1, 3), cfg.position_frequencies)
         dir_enc = positional_encoding(viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3), cfg.direction_frequencies)
@@ -102,17 +103,18 @@ class VanillaNerf(nn.Module):
 
     def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
         cfg = self.config
+        viewdirs = directions / directions.norm(dim=-1, keepdim=True)  # from world rays, before any NDC warp
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
         t = stratified_samples(
             cfg.near, cfg.far, origins.shape[0], cfg.coarse_samples, origins.device, generator, jitter=randomize
         )
-        rgb, opacity, weights = self._shade(self.coarse, origins, directions, t, randomize, generator)
+        rgb, opacity, weights = self._shade(self.coarse, origins, directions, viewdirs, t, randomize, generator)
         extras = {"coarse_rgb": rgb}
         if self.fine is not None:
             mids = 0.5 * (t[:, 1:] + t[:, :-1])
             t_fine = sample_pdf(mids, weights[:, 1:-1], cfg.fine_samples, generator, deterministic=not randomize)
             t, _ = torch.sort(torch.cat([t, t_fine.detach()], dim=-1), dim=-1)
-            rgb, opacity, weights = self._shade(self.fine, origins, directions, t, randomize, generator)
+            rgb, opacity, weights = self._shade(self.fine, origins, directions, viewdirs, t, randomize, generator)
         depth = expected_depth(weights, t)
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
