@@ -217,3 +217,19 @@ def test_nerf_view_directions_are_the_world_directions_even_in_ndc():
         expected = positional_encoding(unit[:, None, :].expand(3, samples, 3).reshape(-1, 3), 4)
         assert torch.allclose(dir_enc, expected, atol=1e-6), stage
 
+
+
+def test_nerf_depth_counts_what_the_ray_misses_as_far_like_the_grid_teacher():
+    nerf = VanillaNerf(NerfConfig(depth=2, width=16, skip=0, coarse_samples=8, fine_samples=8, near=2.0, far=6.0))
+    grid = GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8, near=2.0, far=6.0))
+    with torch.no_grad():
+        for net in (nerf.coarse, nerf.fine):
+            net.alpha_linear.weight.zero_()
+            net.alpha_linear.bias.fill_(-10.0)  # no density anywhere: every ray misses
+        grid.voxels.density.fill_(-40.0)
+    o, d = torch.tensor([[0.0, 0.0, 4.0]]), torch.tensor([[0.0, 0.0, -1.0]])
+    out = render_rays(nerf, o, d)
+    assert float(out.opacity[0]) == 0.0
+    assert float(out.depth[0]) == pytest.approx(6.0)
+    assert float(render_rays(grid, o, d).depth[0]) == pytest.approx(6.0, abs=1e-3)
+

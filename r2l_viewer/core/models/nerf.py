@@ -115,7 +115,7 @@ class VanillaNerf(nn.Module):
             t_fine = sample_pdf(mids, weights[:, 1:-1], cfg.fine_samples, generator, deterministic=not randomize)
             t, _ = torch.sort(torch.cat([t, t_fine.detach()], dim=-1), dim=-1)
             rgb, opacity, weights = self._shade(self.fine, origins, directions, viewdirs, t, randomize, generator)
-        depth = expected_depth(weights, t)
+        depth = expected_depth(weights, t, cfg.far)  # what the ray does not hit counts as far, as in the grid teacher
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
 
