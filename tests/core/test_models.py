@@ -1,5 +1,7 @@
 """Models: the paper's student exactly, the vanilla NeRF (and nerf-pytorch weights), the grid teacher."""
 
+import math
+
 import pytest
 import torch
 
@@ -218,7 +220,6 @@ def test_nerf_view_directions_are_the_world_directions_even_in_ndc():
         assert torch.allclose(dir_enc, expected, atol=1e-6), stage
 
 
-
 def test_nerf_depth_counts_what_the_ray_misses_as_far_like_the_grid_teacher():
     nerf = VanillaNerf(NerfConfig(depth=2, width=16, skip=0, coarse_samples=8, fine_samples=8, near=2.0, far=6.0))
     grid = GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8, near=2.0, far=6.0))
@@ -233,3 +234,41 @@ def test_nerf_depth_counts_what_the_ray_misses_as_far_like_the_grid_teacher():
     assert float(out.depth[0]) == pytest.approx(6.0)
     assert float(render_rays(grid, o, d).depth[0]) == pytest.approx(6.0, abs=1e-3)
 
+
+SURFACE_Z, DENSITY_SLOPE, KNOWN_RGB = -0.5, 200.0, (0.2, 0.5, 0.8)
+
+
+def _known_nerf_pytorch_weights() -> dict:
+    """nerf-pytorch weights (paper shapes) of a scene whose density is DENSITY_SLOPE * relu(SURFACE_Z - z) and whose
+    colour is KNOWN_RGB everywhere: raw z -> hidden unit 0 -> carried through every trunk layer -> alpha."""
+    state = {k: torch.zeros_like(v) for k, v in VanillaNerf(NerfConfig()).coarse.state_dict().items()}
+    state["pts_linears.0.weight"][0, 2] = -1.0  # pos_enc[2] is the raw z
+    state["pts_linears.0.bias"][0] = SURFACE_Z
+    for i in range(1, 8):
+        state[f"pts_linears.{i}.weight"][0, 63 if i == 5 else 0] = 1.0  # layer 5 reads [pos_enc(63), h]
+    state["alpha_linear.weight"][0, 0] = DENSITY_SLOPE
+    state["rgb_linear.bias"][:] = torch.logit(torch.tensor(KNOWN_RGB))
+    return state
+
+
+def test_nerf_pytorch_weights_with_a_known_scene_render_the_known_answer(tmp_path, monkeypatch):
+    state = _known_nerf_pytorch_weights()
+    torch.save({"global_step": 1, "network_fn_state_dict": state, "network_fine_state_dict": state}, tmp_path / "k.tar")
+    nerf = load_nerf_pytorch(tmp_path / "k.tar")  # the paper's config: 64 coarse + 128 fine samples in [2, 6]
+    samples = []
+    shade = VanillaNerf._shade
+    monkeypatch.setattr(VanillaNerf, "_shade", lambda self, *args: samples.append(args[-3]) or shade(self, *args))
+    origins = torch.tensor([[0.0, 0.0, 4.0], [0.3, -0.2, 4.0], [-0.6, 0.5, 4.0]])
+    out = render_rays(nerf, origins, torch.tensor([[0.0, 0.0, -1.0]] * 3))
+    # density k * s past the surface (s = depth beyond it): the first hit is Rayleigh-distributed, mean sqrt(pi / 2k)
+    surface_t = 4.0 - SURFACE_Z
+    expected_depth = surface_t + math.sqrt(math.pi / (2 * DENSITY_SLOPE))
+    assert torch.allclose(out.depth, torch.full((3,), expected_depth), atol=0.01)
+    assert torch.allclose(out.opacity, torch.ones(3), atol=1e-4)
+    assert torch.allclose(out.rgb, torch.tensor([KNOWN_RGB] * 3), atol=1e-4)
+    coarse_t, fine_t = samples
+    assert coarse_t.shape == (3, 64) and fine_t.shape == (3, 192)
+    assert float(fine_t.min()) >= 2.0 and float(fine_t.max()) <= 6.0  # hierarchical samples stay within near/far
+    near_surface = lambda t: ((t > surface_t - 0.1) & (t < surface_t + 0.3)).sum(dim=-1)
+    added = near_surface(fine_t) - near_surface(coarse_t)
+    assert (added >= 0.9 * 128).all()  # the fine samples go where the coarse weights are
