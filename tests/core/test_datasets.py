@@ -163,3 +163,54 @@ def test_llff_with_wrong_image_count(tmp_path, fern_dir):
     with pytest.raises(DatasetError) as e:
         load_dataset(scene)
     assert "1 images but poses_bounds.npy has 20 poses" in _message(e)
+
+
+def _edit_transforms(scene, split, edit):
+    """Apply `edit` to a split's parsed JSON (in place, or returning a replacement) and write it back."""
+    path = scene / f"transforms_{split}.json"
+    data = json.loads(path.read_text())
+    data = edit(data) or data
+    path.write_text(json.dumps(data))
+
+
+def _set_frame(i, key, value):
+    return lambda data: data["frames"][i].__setitem__(key, value)
+
+
+RAGGED = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]
+STRINGS = [["1", "0", "0", "0"]] * 4
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (_set_frame(1, "transform_matrix", RAGGED), ["frame 1", "'transform_matrix'", "4 rows of 4 numbers", "row 2"]),
+    (_set_frame(0, "transform_matrix", STRINGS), ["frame 0", "'transform_matrix'", "row 0, entry 0 is the string '1'"]),
+    (_set_frame(1, "transform_matrix", None), ["frame 1", "'transform_matrix'", "null"]),
+    (_set_frame(1, "file_path", None), ["frame 1", "'file_path'", "null"]),
+    (lambda data: data["frames"][0].pop("file_path") and None, ["frame 0", "has no 'file_path'"]),
+    (lambda data: data.__setitem__("camera_angle_x", "wide"), ["'camera_angle_x'", "radians", "'wide'"]),
+    (lambda data: data.__setitem__("camera_angle_x", True), ["'camera_angle_x'", "true"]),
+    (lambda data: data.__setitem__("frames", {"r_0": {}}), ["'frames' must be a list", "an object"]),
+    (lambda data: data.__setitem__("frames", [3]), ["frame 0 is the number 3"]),
+    (lambda data: data.__setitem__("frames", []), ["has no frames"]),
+    (lambda data: [data], ["expected an object", "a list"]),
+])
+def test_malformed_transforms_name_the_file_the_frame_and_the_problem(tmp_path, edit, expected):
+    scene = _tiny_blender(tmp_path / "s")
+    _edit_transforms(scene, "train", edit)
+    with pytest.raises(DatasetError) as e:
+        load_dataset(scene)
+    text = _message(e)
+    assert str(scene / "transforms_train.json") in text
+    for part in expected:
+        assert part in text
+
+
+def test_splits_with_different_image_sizes_are_refused(tmp_path):
+    scene = _tiny_blender(tmp_path / "s", size=8)
+    for i in range(2):
+        iio.imwrite(scene / "val" / f"r_{i}.png", np.full((4, 4, 4), 128, np.uint8))
+    with pytest.raises(DatasetError) as e:
+        load_dataset(scene)
+    text = _message(e)
+    assert str(scene / "transforms_val.json") in text and "4x4" in text and "8x8" in text
+    assert len(load_dataset(scene, splits=("val",)).split("val").images) == 2  # alone, the split is consistent
