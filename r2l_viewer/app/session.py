@@ -32,8 +32,8 @@ def open_scene(path: str | Path, device: torch.device) -> LoadedScene:
     checkpoint = load_scene(path)
     try:
         teacher, student = checkpoint.build_teacher(device), checkpoint.build_student(device)
-    except ModelRecordError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
+    except ModelRecordError as exc:  # its message already names the file
+        raise CheckpointError(str(exc)) from None
     return LoadedScene(Path(path), checkpoint, teacher, student)
 
 

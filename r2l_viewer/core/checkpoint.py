@@ -1,45 +1,39 @@
-"""The scene checkpoint (`scene.ckpt`): plain tensors and values only, versioned, written atomically.
-
-Layout of the payload (a dict, loadable with `torch.load(path, weights_only=True)`):
-    format: "r2l-viewer.scene", version: int
-    scene: SceneMeta as a plain dict (name, near/far, background, intrinsics, orbit, box, source path, ...)
-    cameras: {split: camera-to-world poses [N, 4, 4]} of the dataset, for stepping through its views
-    teacher: None or {kind, config, weights, step, ...}   (kind: "grid" or "nerf")
-    student: None or {kind: "student", config, weights, stage: "distilled" | "finetuned", step, ...}
-    history: list of metric records, oldest first
-"""
+"""The scene checkpoint (`scene.ckpt`): plain tensors and values only, versioned, written atomically."""
 
 from __future__ import annotations
 
-import errno
-import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from .datasets.base import SceneMeta
-from .models import TEACHER_KINDS, model_from_record
+from .models import TEACHER_KINDS, ModelRecordError, model_from_record
+from .plain_files import CheckpointError, atomic_save, load_payload
 
+# Layout of the payload (a dict, loadable with `torch.load(path, weights_only=True)`):
+#     format: "r2l-viewer.scene", version: int
+#     scene: SceneMeta as a plain dict (name, near/far, background, intrinsics, orbit, box, source path, ...)
+#     cameras: {split: camera-to-world poses [N, 4, 4]} of the dataset, for stepping through its views
+#     teacher: None or {kind, config, weights, step, ...}   (kind: "grid" or "nerf")
+#     student: None or {kind: "student", config, weights, stage: "distilled" | "finetuned", step, ...}
+#     history: list of metric records (dicts), oldest first
 FORMAT = "r2l-viewer.scene"
 VERSION = 1
 STUDENT_STAGES = ("distilled", "finetuned")
 
 
-class CheckpointError(ValueError):
-    """A scene checkpoint cannot be read or written; the message names the file and says what to do."""
-
-
 @dataclass
 class SceneCheckpoint:
-    """An opened scene: metadata, dataset cameras, teacher and student records, metric history."""
+    """An opened scene: metadata, dataset cameras, teacher and student records, metric history; `origin` names
+    the file it came from in error messages (it is not saved)."""
 
     meta: SceneMeta
     cameras: dict[str, torch.Tensor] = field(default_factory=dict)
     teacher: dict | None = None
     student: dict | None = None
     history: list[dict] = field(default_factory=list)
+    origin: str = field(default="checkpoint", compare=False)
 
     def to_payload(self) -> dict:
         return {
@@ -57,78 +51,81 @@ class SceneCheckpoint:
         """Validate a loaded payload; a CheckpointError names what is missing or wrong."""
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise CheckpointError(f"{origin}: not an R2L Viewer scene checkpoint (no '{FORMAT}' format marker)")
-        version = payload.get("version")
-        if not isinstance(version, int) or version > VERSION:
-            raise CheckpointError(
-                f"{origin}: format version {version!r} is newer than this R2L Viewer reads ({VERSION}); upgrade it"
-            )
+        _check_version(payload, origin)
         try:
             meta = SceneMeta.from_dict(payload["scene"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{origin}: scene metadata is incomplete ({exc})") from None
         teacher, student = payload.get("teacher"), payload.get("student")
-        if teacher is not None and (not isinstance(teacher, dict) or teacher.get("kind") not in TEACHER_KINDS):
-            raise CheckpointError(f"{origin}: teacher record is malformed")
-        if student is not None and (not isinstance(student, dict) or student.get("kind") != "student"):
-            raise CheckpointError(f"{origin}: student record is malformed")
-        cameras = payload.get("cameras") or {}
-        return cls(meta, dict(cameras), teacher, student, list(payload.get("history") or []))
+        _check_model_record(teacher, TEACHER_KINDS, "teacher", origin)
+        _check_model_record(student, ("student",), "student", origin)
+        if student is not None and student.get("stage") not in STUDENT_STAGES:
+            raise CheckpointError(f"{origin}: student stage {student.get('stage')!r} is not one of "
+                                  f"{', '.join(STUDENT_STAGES)}")
+        cameras = _checked_cameras(payload.get("cameras"), origin)
+        history = payload.get("history")
+        history = [] if history is None else history
+        if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+            raise CheckpointError(f"{origin}: history is malformed (expected a list of records)")
+        return cls(meta, cameras, teacher, student, list(history), origin)
 
     def build_teacher(self, device="cpu") -> torch.nn.Module | None:
-        return None if self.teacher is None else model_from_record(self.teacher, device)
+        return None if self.teacher is None else self._build(self.teacher, device)
 
     def build_student(self, device="cpu") -> torch.nn.Module | None:
-        return None if self.student is None else model_from_record(self.student, device)
+        return None if self.student is None else self._build(self.student, device)
+
+    def _build(self, record: dict, device) -> torch.nn.Module:
+        try:
+            return model_from_record(record, device)
+        except ModelRecordError as exc:
+            raise ModelRecordError(f"{self.origin}: {exc}") from None
+
+
+def _check_version(payload: dict, origin: str) -> None:
+    if "version" not in payload:
+        raise CheckpointError(f"{origin}: has no format version; it was not written by R2L Viewer")
+    version = payload["version"]
+    if type(version) is not int or version < 1:
+        raise CheckpointError(f"{origin}: format version {version!r} is not valid (a whole number from 1)")
+    if version > VERSION:
+        raise CheckpointError(
+            f"{origin}: format version {version} is newer than this R2L Viewer reads ({VERSION}); upgrade it"
+        )
+
+
+def _check_model_record(record, kinds: tuple, role: str, origin: str) -> None:
+    if record is None:
+        return
+    if not isinstance(record, dict) or record.get("kind") not in kinds:
+        raise CheckpointError(f"{origin}: {role} record is malformed (kind should be one of {', '.join(kinds)})")
+    if not isinstance(record.get("config"), dict) or not isinstance(record.get("weights"), dict):
+        raise CheckpointError(f"{origin}: {role} record is malformed (it needs a config and weights)")
+
+
+def _checked_cameras(cameras, origin: str) -> dict[str, torch.Tensor]:
+    if cameras is None:
+        return {}
+    ok = isinstance(cameras, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) and v.ndim == 3 and tuple(v.shape[1:]) == (4, 4)
+        for k, v in cameras.items()
+    )
+    if not ok:
+        raise CheckpointError(f"{origin}: cameras are malformed (expected {{split: poses [N, 4, 4]}})")
+    return dict(cameras)
 
 
 def save_scene(path: str | Path, checkpoint: SceneCheckpoint) -> Path:
-    """Write a scene checkpoint atomically (see `atomic_save`)."""
+    """Write a scene checkpoint atomically (see `atomic_save`); a payload that would not load back is refused."""
     return atomic_save(path, checkpoint.to_payload())
-
-
-def atomic_save(path: str | Path, payload) -> Path:
-    """torch.save to a temporary file in the same folder, flushed to disk, then renamed over `path`: a crash or
-    a full disk leaves the previous file as it was."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise CheckpointError(f"{path}: disk full while saving; the previous checkpoint is untouched") from None
-        raise CheckpointError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load_payload(path: str | Path):
-    """`torch.load` with weights_only=True and every failure turned into a one-line CheckpointError."""
-    path = Path(path)
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such file")
-    if path.is_dir():
-        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(
-            f"{path}: refused: it holds Python objects that would run code when loaded; "
-            "scene checkpoints hold only tensors and plain values"
-        ) from None
-    except Exception:  # torch.load raises many kinds for damaged or foreign files
-        raise CheckpointError(
-            f"{path}: not a readable scene checkpoint (truncated, corrupt, or another kind of file)"
-        ) from None
 
 
 def load_scene(path: str | Path) -> SceneCheckpoint:
     """Open a scene checkpoint without running any code from it."""
     return SceneCheckpoint.from_payload(load_payload(path), str(path))
+
+
+__all__ = [
+    "FORMAT", "VERSION", "STUDENT_STAGES", "CheckpointError", "SceneCheckpoint", "atomic_save", "load_payload",
+    "load_scene", "save_scene",
+]

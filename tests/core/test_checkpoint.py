@@ -1,13 +1,20 @@
 """The scene checkpoint: bit-exact round trips, atomic writes, and refusal of anything that is not plain data."""
 
+import collections
+import json
 import os
 import pickle
+import stat
+import threading
+from pathlib import Path
 
+import imageio.v3 as iio
+import numpy as np
 import pytest
 import torch
 
-from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, load_scene, save_scene
-from r2l_viewer.core.models import GridConfig, GridTeacher, Student, StudentConfig, model_record
+from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_save, load_scene, save_scene
+from r2l_viewer.core.models import GridConfig, GridTeacher, ModelRecordError, Student, StudentConfig, model_record
 
 
 def _scene(demo_tiny) -> SceneCheckpoint:
@@ -87,7 +94,7 @@ def test_truncated_file(tmp_path, demo_tiny):
     save_scene(path, _scene(demo_tiny))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="truncated, corrupt"):
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
         load_scene(path)
 
 
@@ -97,7 +104,7 @@ def test_files_that_are_not_scene_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match="is a folder"):
         load_scene(tmp_path)
     (tmp_path / "text.ckpt").write_text("hello")
-    with pytest.raises(CheckpointError, match="not a readable scene checkpoint"):
+    with pytest.raises(CheckpointError, match=r"not a scene checkpoint \(not a torch file\)"):
         load_scene(tmp_path / "text.ckpt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointError, match="not an R2L Viewer scene checkpoint"):
@@ -105,3 +112,146 @@ def test_files_that_are_not_scene_checkpoints(tmp_path):
     torch.save({"format": "r2l-viewer.scene", "version": 99}, tmp_path / "future.ckpt")
     with pytest.raises(CheckpointError, match="newer"):
         load_scene(tmp_path / "future.ckpt")
+
+
+def _assert_one_line(excinfo, *parts):
+    text = str(excinfo.value)
+    assert "\n" not in text
+    for part in parts:
+        assert part in text, text
+
+
+def test_foreign_files_are_named_for_what_they_are_not_called_dangerous(tmp_path):
+    png = tmp_path / "picture.ckpt"
+    iio.imwrite(png, np.zeros((4, 4, 3), np.uint8), extension=".png")
+    text = tmp_path / "settings.ckpt"
+    text.write_text(json.dumps({"format": "r2l-viewer.scene", "version": 1}))
+    plain_pickle = tmp_path / "plain.ckpt"
+    plain_pickle.write_bytes(pickle.dumps({"a": [1, 2]}))
+    (tmp_path / "empty.ckpt").write_bytes(b"")
+    for path in (png, text):
+        with pytest.raises(CheckpointError) as e:
+            load_scene(path)
+        _assert_one_line(e, str(path), "not a scene checkpoint (not a torch file)")
+        assert "refused" not in str(e.value) and "run code" not in str(e.value)
+    with pytest.raises(CheckpointError) as e:
+        load_scene(plain_pickle)
+    _assert_one_line(e, "not a scene checkpoint (a Python pickle)")
+    with pytest.raises(CheckpointError) as e:
+        load_scene(tmp_path / "empty.ckpt")
+    _assert_one_line(e, "empty file")
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_truncated_torch_files_say_so(tmp_path, zip_format):
+    path = tmp_path / "scene.ckpt"
+    torch.save({"format": "r2l-viewer.scene", "w": torch.zeros(1000)}, path, _use_new_zipfile_serialization=zip_format)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100])
+    with pytest.raises(CheckpointError) as e:
+        load_scene(path)
+    _assert_one_line(e, str(path), "truncated or corrupt")
+
+
+def test_a_legacy_format_torch_file_that_would_run_code_is_refused(tmp_path):
+    if os.path.exists(MARKER):
+        os.remove(MARKER)
+    path = tmp_path / "old.ckpt"
+    torch.save({"payload": RunsCode()}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(CheckpointError) as e:
+        load_scene(path)
+    _assert_one_line(e, "refused", "would run code", "system")
+    assert not os.path.exists(MARKER)
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda p: p.pop("version"), "has no format version"),
+    (lambda p: p.update(version=True), "format version True is not valid"),
+    (lambda p: p.update(version=0), "format version 0 is not valid"),
+    (lambda p: p.update(version="1"), "format version '1' is not valid"),
+    (lambda p: p["student"].update(stage="half-baked"), "student stage 'half-baked' is not one of distilled, finetuned"),
+    (lambda p: p["teacher"].pop("weights"), "teacher record is malformed"),
+    (lambda p: p.update(cameras={"train": torch.zeros(3, 3)}), "cameras are malformed"),
+    (lambda p: p.update(cameras=[torch.eye(4)]), "cameras are malformed"),
+    (lambda p: p.update(history={"step": 1}), "history is malformed"),
+    (lambda p: p.update(history=[{"step": 1}, "note"]), "history is malformed"),
+])
+def test_malformed_payloads_are_refused_with_a_reason(tmp_path, demo_tiny, change, expected):
+    payload = _scene(demo_tiny).to_payload()
+    change(payload)
+    path = tmp_path / "scene.ckpt"
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError) as e:
+        load_scene(path)
+    _assert_one_line(e, str(path), expected)
+
+
+def test_a_model_record_that_does_not_fit_names_the_file(tmp_path, demo_tiny):
+    scene = _scene(demo_tiny)
+    scene.student["config"]["width"] = 32  # the weights are for width 16
+    save_scene(tmp_path / "scene.ckpt", scene)
+    with pytest.raises(ModelRecordError) as e:
+        load_scene(tmp_path / "scene.ckpt").build_student()
+    _assert_one_line(e, str(tmp_path / "scene.ckpt"), "weights do not fit")
+
+
+@pytest.mark.parametrize("bad,where", [
+    (Path("/data/lego"), "history[0].source is a pathlib.PosixPath"),
+    (np.float64(21.5), "history[0].source is a numpy.float64"),
+    (np.int64(3), "history[0].source is a numpy.int64"),
+    ({1, 2}, "history[0].source is a builtins.set"),
+])
+def test_a_payload_that_would_not_load_is_not_saved_and_the_old_file_stays(tmp_path, demo_tiny, bad, where):
+    path = tmp_path / "scene.ckpt"
+    save_scene(path, _scene(demo_tiny))
+    before = path.read_bytes()
+    scene = _scene(demo_tiny)
+    scene.history = [{"job": "distill", "source": bad}]
+    with pytest.raises(CheckpointError) as e:
+        save_scene(path, scene)
+    _assert_one_line(e, str(path), "not saved", where)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["scene.ckpt"]
+
+
+def test_everything_the_validator_accepts_loads_with_weights_only(tmp_path):
+    payload = {"t": torch.zeros(2, dtype=torch.bfloat16), "p": torch.nn.Parameter(torch.ones(1)), "i": 3, "f": 1.5,
+               "b": False, "n": None, "s": "x", "l": [1, (2, "3")], "size": torch.Size([2, 3]), 7: {"nested": [None]},
+               "od": collections.OrderedDict(a=torch.ones(1))}
+    atomic_save(tmp_path / "plain.pt", payload)
+    again = torch.load(tmp_path / "plain.pt", weights_only=True)
+    assert again.keys() == payload.keys() and again["l"] == [1, (2, "3")] and again[7] == {"nested": [None]}
+
+
+def test_threads_saving_the_same_file_at_once_do_not_collide(tmp_path, demo_tiny, monkeypatch):
+    both_writing = threading.Barrier(2, timeout=10)
+    real_save = torch.save
+
+    def save_together(payload, f):
+        both_writing.wait()  # both threads have their temporary file open before either renames it
+        real_save(payload, f)
+
+    monkeypatch.setattr(torch, "save", save_together)
+    errors = []
+
+    def save():
+        try:
+            save_scene(tmp_path / "scene.ckpt", _scene(demo_tiny))
+        except CheckpointError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert load_scene(tmp_path / "scene.ckpt").student["stage"] == "distilled"
+
+
+def test_the_rename_is_made_durable_by_syncing_the_folder(tmp_path, demo_tiny, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(stat.S_ISDIR(os.fstat(fd).st_mode)) or real_fsync(fd))
+    save_scene(tmp_path / "scene.ckpt", _scene(demo_tiny))
+    assert synced == [False, True]  # the file's data, then the folder holding the new name
