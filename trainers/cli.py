@@ -39,6 +39,11 @@ JOB_HELP = {
     "finetune": "finetune the student on the real images",
     "all": "teacher, pseudo data, distil and finetune in one go",
 }
+DOWNSCALE_HELP = (
+    "images at 1/N of the original size: the Blender PNGs, the LLFF photos (images/, the size poses_bounds.npy "
+    "records; read from images_N/ when present, else from a folder whose factor divides N), the demo's 400x400 "
+    "(default: Blender 1, LLFF 8, demo 4, i.e. 100x100)"
+)
 
 
 def _print(result: dict, as_json: bool) -> None:
@@ -118,7 +123,7 @@ def _add_job_parser(sub, name: str) -> None:
     p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
     p.add_argument("--data", help="a Blender or LLFF scene folder, or 'demo' (default: the checkpoint's dataset)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
-    p.add_argument("--downscale", type=int, help="load images at 1/N of their size (default: as before, else 1)")
+    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save")
@@ -145,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-data", help="load a dataset folder and summarise it")
     p.add_argument("folder", help="a Blender or LLFF scene folder, or 'demo'")
-    p.add_argument("--downscale", type=int, default=1, help="load images at 1/N of their size (default 1)")
+    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
 
@@ -154,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "nerf-pytorch (a .tar with network_fn_state_dict and network_fine_state_dict), to distil it.")
     p.add_argument("weights", help="the nerf-pytorch checkpoint (.tar)")
     p.add_argument("--data", required=True, help="the Blender or LLFF folder the NeRF was trained on")
-    p.add_argument("--downscale", type=int, default=1, help="images at 1/N of their size for the next jobs (default 1)")
+    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")

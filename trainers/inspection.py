@@ -60,7 +60,7 @@ def describe_preset(name: str) -> dict:
     return result
 
 
-def check_data(source: str, downscale: int = 1) -> dict:
+def check_data(source: str, downscale: int | None = None) -> dict:
     """Load a dataset and summarise it: format, images per split, size, focal length, near/far."""
     kind = dataset_format(source)
     dataset = load_dataset(source, downscale)
@@ -76,7 +76,7 @@ def check_data(source: str, downscale: int = 1) -> dict:
         "near": meta.near,
         "far": meta.far,
         "ndc": meta.ndc is not None,
-        "downscale": downscale,
+        "downscale": meta.extra["downscale"],
         "orbit_radius": meta.orbit_radius,
         "elevation_range": list(meta.elevation_range),
     }

@@ -102,13 +102,15 @@ class RunContext:
     def save_scene(self, scene: SceneCheckpoint) -> None:
         save_scene(self.workspace.checkpoint, scene)
 
-    def data_source(self) -> tuple[str, int]:
-        """The dataset and downscale to use: as given, else as recorded in the scene checkpoint."""
+    def data_source(self) -> tuple[str, int | None]:
+        """The dataset and downscale to use: as given, else as recorded in the scene checkpoint, else None (the
+        format's usual size)."""
         scene = self.scene() if self.workspace.checkpoint.exists() else None
         data = self.data or (scene.meta.source if scene else None)
         if data is None:
             raise JobError("no dataset given: pass --data DIR (a Blender or LLFF scene folder, or 'demo')")
-        downscale = self.downscale or (int(scene.meta.extra.get("downscale", 1)) if scene else 1)
+        recorded = scene.meta.extra.get("downscale") if scene else None
+        downscale = self.downscale or (int(recorded) if recorded else None)
         return data, downscale
 
     def dataset(self, splits=("train", "val")) -> Dataset:
@@ -116,8 +118,7 @@ class RunContext:
         data, downscale = self.data_source()
         key = (data, downscale, tuple(splits))
         if key not in self._datasets:
-            dataset = load_dataset(data, downscale, splits)
-            dataset.meta.extra["downscale"] = downscale
+            dataset = load_dataset(data, downscale, splits)  # records the factor it used in meta.extra
             self._datasets[key] = dataset
         return self._datasets[key]
 

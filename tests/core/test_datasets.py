@@ -48,8 +48,10 @@ def test_lego_orbit_is_derived_from_its_cameras(lego_small):
 
 
 def test_fern_loads_with_ndc_and_held_out_views(fern_dir):
-    ds = load_dataset(fern_dir)
-    assert {k: len(v) for k, v in ds.splits.items()} == {"train": 17, "val": 3, "test": 3}
+    ds = load_dataset(fern_dir)  # LLFF's usual 1/8 of the photos: fern's images_8
+    assert {k: len(v) for k, v in ds.splits.items()} == {"train": 15, "val": 2, "test": 3}
+    assert ds.split("test").names == ["image000", "image008", "image016"]
+    assert ds.meta.extra["image_folder"] == "images_8" and ds.meta.extra["downscale"] == 8
     intr = ds.meta.intrinsics
     assert (intr.height, intr.width) == (378, 504)
     assert intr.focal == pytest.approx(3260.5 / 8, rel=0.01)
@@ -155,62 +157,93 @@ def test_corrupt_image(tmp_path):
     assert "r_0.png" in _message(e) and "cannot be read" in _message(e)
 
 
-def test_llff_with_wrong_image_count(tmp_path, fern_dir):
-    scene = tmp_path / "fern"
-    (scene / "images_8").mkdir(parents=True)
-    np.save(scene / "poses_bounds.npy", np.load(fern_dir / "poses_bounds.npy"))
-    iio.imwrite(scene / "images_8" / "a.png", np.zeros((8, 8, 3), np.uint8))
-    with pytest.raises(DatasetError) as e:
-        load_dataset(scene)
-    assert "1 images but poses_bounds.npy has 20 poses" in _message(e)
 
 
-def _edit_transforms(scene, split, edit):
-    """Apply `edit` to a split's parsed JSON (in place, or returning a replacement) and write it back."""
-    path = scene / f"transforms_{split}.json"
-    data = json.loads(path.read_text())
-    data = edit(data) or data
-    path.write_text(json.dumps(data))
+def _yaw(degrees: float) -> np.ndarray:
+    a = np.radians(degrees)
+    return np.array([[np.cos(a), 0.0, np.sin(a)], [0.0, 1.0, 0.0], [-np.sin(a), 0.0, np.cos(a)]])
 
 
-def _set_frame(i, key, value):
-    return lambda data: data["frames"][i].__setitem__(key, value)
+LLFF_SIZE, LLFF_FOCAL = (16, 24), 20.0
+FOLDER_GREY = {"images": 51, "images_2": 153, "images_4": 204}  # a different grey per folder tells which was read
 
 
-RAGGED = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0]]
-STRINGS = [["1", "0", "0", "0"]] * 4
+def _tiny_llff(folder, count=10, folders=("images", "images_2")):
+    """An LLFF scene: `count` cameras (OpenGL rotations: identity, except the 2nd and 3rd yawed by +-5 degrees)
+    stored as LLFF [down, right, back | position | H W focal] rows, and a folder of grey PNGs per factor."""
+    h, w = LLFF_SIZE
+    rows = []
+    for i in range(count):
+        rotation = _yaw({1: 5.0, 2: -5.0}.get(i, 0.0))
+        position = np.array([0.1 * (i % 4) - 0.15, 0.05 * (i // 4) - 0.05, 0.0])
+        llff = np.stack([-rotation[:, 1], rotation[:, 0], rotation[:, 2], position, [h, w, LLFF_FOCAL]], axis=1)
+        rows.append(np.concatenate([llff.reshape(-1), [2.0 + 0.1 * i, 10.0]]))
+    folder.mkdir(parents=True)
+    np.save(folder / "poses_bounds.npy", np.array(rows))
+    for name in folders:
+        factor = int(name.split("_")[1]) if "_" in name else 1
+        (folder / name).mkdir()
+        for i in range(count):
+            grey = np.full((h // factor, w // factor, 3), FOLDER_GREY[name], np.uint8)
+            iio.imwrite(folder / name / f"img_{i:03d}.png", grey)
+    return folder
 
 
-@pytest.mark.parametrize("edit,expected", [
-    (_set_frame(1, "transform_matrix", RAGGED), ["frame 1", "'transform_matrix'", "4 rows of 4 numbers", "row 2"]),
-    (_set_frame(0, "transform_matrix", STRINGS), ["frame 0", "'transform_matrix'", "row 0, entry 0 is the string '1'"]),
-    (_set_frame(1, "transform_matrix", None), ["frame 1", "'transform_matrix'", "null"]),
-    (_set_frame(1, "file_path", None), ["frame 1", "'file_path'", "null"]),
-    (lambda data: data["frames"][0].pop("file_path") and None, ["frame 0", "has no 'file_path'"]),
-    (lambda data: data.__setitem__("camera_angle_x", "wide"), ["'camera_angle_x'", "radians", "'wide'"]),
-    (lambda data: data.__setitem__("camera_angle_x", True), ["'camera_angle_x'", "true"]),
-    (lambda data: data.__setitem__("frames", {"r_0": {}}), ["'frames' must be a list", "an object"]),
-    (lambda data: data.__setitem__("frames", [3]), ["frame 0 is the number 3"]),
-    (lambda data: data.__setitem__("frames", []), ["has no frames"]),
-    (lambda data: [data], ["expected an object", "a list"]),
+@pytest.mark.parametrize("downscale,folder,size", [
+    (1, "images", (16, 24)),
+    (2, "images_2", (8, 12)),
+    (4, "images_2", (4, 6)),  # no images_4: images_2 shrunk by 2, not the full photos shrunk by 4
+    (3, "images", (5, 8)),  # 2 does not divide 3: from the full photos
+    (None, "images_2", (2, 3)),  # LLFF's default 1/8
 ])
-def test_malformed_transforms_name_the_file_the_frame_and_the_problem(tmp_path, edit, expected):
-    scene = _tiny_blender(tmp_path / "s")
-    _edit_transforms(scene, "train", edit)
-    with pytest.raises(DatasetError) as e:
-        load_dataset(scene)
-    text = _message(e)
-    assert str(scene / "transforms_train.json") in text
-    for part in expected:
-        assert part in text
+def test_llff_downscale_is_relative_to_the_photos_and_reads_the_nearest_folder(tmp_path, downscale, folder, size):
+    ds = load_dataset(_tiny_llff(tmp_path / "scene"), downscale)
+    images = ds.split("train").images
+    assert tuple(images.shape[1:3]) == size
+    assert torch.allclose(images, torch.full_like(images, FOLDER_GREY[folder] / 255), atol=1e-6)
+    assert ds.meta.extra["image_folder"] == folder and ds.meta.extra["downscale"] == (downscale or 8)
+    assert ds.meta.intrinsics.focal == pytest.approx(LLFF_FOCAL * size[1] / LLFF_SIZE[1])
+    assert (ds.meta.ndc["height"], ds.meta.ndc["width"]) == size
 
 
-def test_splits_with_different_image_sizes_are_refused(tmp_path):
-    scene = _tiny_blender(tmp_path / "s", size=8)
-    for i in range(2):
-        iio.imwrite(scene / "val" / f"r_{i}.png", np.full((4, 4, 4), 128, np.uint8))
+def test_llff_prefers_the_folder_made_for_the_factor(tmp_path):
+    ds = load_dataset(_tiny_llff(tmp_path / "scene", folders=("images", "images_2", "images_4")), 4)
+    assert ds.meta.extra["image_folder"] == "images_4"
+    assert float(ds.split("val").images.mean()) == pytest.approx(FOLDER_GREY["images_4"] / 255, abs=1e-6)
+
+
+def test_llff_never_enlarges_a_smaller_folder(tmp_path):
+    scene = _tiny_llff(tmp_path / "scene", folders=("images_2",))
     with pytest.raises(DatasetError) as e:
-        load_dataset(scene)
-    text = _message(e)
-    assert str(scene / "transforms_val.json") in text and "4x4" in text and "8x8" in text
-    assert len(load_dataset(scene, splits=("val",)).split("val").images) == 2  # alone, the split is consistent
+        load_dataset(scene, 1)
+    assert str(scene) in _message(e) and "images_2" in _message(e) and "multiple of 2" in _message(e)
+
+
+def test_llff_axes_become_opengl_right_up_back(tmp_path):
+    ds = load_dataset(_tiny_llff(tmp_path / "scene"), 2, splits=("train", "val", "test"))
+    poses = torch.cat([ds.split(s).poses for s in ("test", "train", "val")])
+    order = [int(n.split("_")[1]) for s in ("test", "train", "val") for n in ds.split(s).names]
+    poses = poses[torch.tensor(order).argsort()]
+    assert torch.allclose(torch.det(poses[:, :3, :3]), torch.ones(10), atol=1e-5)
+    assert torch.allclose(poses[0, :3, :3], torch.eye(3), atol=1e-5)  # identity in, identity out
+    assert torch.allclose(poses[1, :3, :3], torch.from_numpy(_yaw(5.0)).float(), atol=1e-5)
+    assert torch.allclose(poses[2, :3, :3], torch.from_numpy(_yaw(-5.0)).float(), atol=1e-5)
+    step = poses[1, :3, 3] - poses[0, :3, 3]  # camera 1 sits 0.1 to the right (+x) of camera 0, scaled with the bounds
+    assert torch.allclose(step, torch.tensor([0.1 / (2.0 * 0.75), 0.0, 0.0]), atol=1e-5)
+
+
+def test_llff_train_val_and_test_are_disjoint(tmp_path):
+    ds = load_dataset(_tiny_llff(tmp_path / "scene", count=20), 2)
+    names = {s: ds.split(s).names for s in ("train", "val", "test")}
+    assert names["test"] == ["img_000", "img_008", "img_016"]  # the usual every-8th hold-out
+    assert names["val"] == ["img_004", "img_012"]
+    assert len(names["train"]) == 15
+    assert sorted(sum(names.values(), [])) == [f"img_{i:03d}" for i in range(20)]
+
+
+def test_llff_with_wrong_image_count(tmp_path):
+    scene = _tiny_llff(tmp_path / "scene", folders=("images_2",))
+    (scene / "images_2" / "img_003.png").unlink()
+    with pytest.raises(DatasetError) as e:
+        load_dataset(scene, 2)
+    assert "images_2: 9 images but poses_bounds.npy has 10 poses" in _message(e)

@@ -41,7 +41,8 @@ def test_check_data_on_lego(lego_dir):
 
 def test_check_data_on_fern(fern_dir):
     info = json.loads(r2l_train("check-data", fern_dir, "--json").stdout)
-    assert info["format"] == "llff" and sum(info["images"].values()) == 23 and info["width"] == 504
+    assert info["format"] == "llff" and info["width"] == 504 and info["downscale"] == 8  # LLFF's usual 1/8
+    assert info["images"] == {"train": 15, "val": 2, "test": 3}  # disjoint: every image in exactly one split
 
 
 @pytest.mark.parametrize("make", ["missing", "empty", "file"])

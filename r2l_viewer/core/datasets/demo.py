@@ -12,6 +12,7 @@ from .base import Dataset, SceneMeta, Split, composite_on, downscale_images, orb
 
 CAMERA_ANGLE_X = 0.6911112070083618  # the NeRF Synthetic scenes' horizontal field of view
 BASE_RESOLUTION = 400
+DEFAULT_DOWNSCALE = 4  # the demo is used at 100x100 unless asked otherwise: a CPU renders and trains on it quickly
 LIGHT = torch.nn.functional.normalize(torch.tensor([0.4, -0.3, 0.85]), dim=0)
 SPHERES = [((0.0, 0.0, 0.35), 0.55, "checker"), ((0.62, -0.55, 0.22), 0.22, "band")]
 BOXES = [((-0.8, -0.8, -0.7), (0.8, 0.8, -0.2), "stripes"), ((-0.75, 0.4, -0.2), (-0.45, 0.7, 0.55), "grid")]
@@ -93,7 +94,7 @@ def demo_poses(count: int, seed: int, elevation=(10.0, 80.0)) -> torch.Tensor:
     return torch.stack([spherical_pose(float(a), float(e), 4.0) for a, e in zip(az, el)])
 
 
-def load_demo(downscale: int = 4, splits=("train", "val", "test"), counts=(100, 10, 20), seed: int = 0) -> Dataset:
+def load_demo(downscale: float = DEFAULT_DOWNSCALE, splits=("train", "val", "test"), counts=(100, 10, 20), seed: int = 0) -> Dataset:
     """The demo scene at 400/downscale pixels square: random train/val views, test views on the 360 path."""
     size = max(8, round(BASE_RESOLUTION / downscale))
     intrinsics = Intrinsics.from_fov_x(size, size, CAMERA_ANGLE_X)

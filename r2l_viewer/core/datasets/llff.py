@@ -15,23 +15,43 @@ from .images import read_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 BOUND_FACTOR = 0.75  # the nearest bound is scaled to 1 / 0.75, as in the NeRF code, so NDC's near plane (1) is safe
+DEFAULT_DOWNSCALE = 8  # LLFF scenes are used at 1/8 of the photos' size (nerf-pytorch's and R2L's factor)
+HOLDOUT = 8  # every 8th image is a test image (the usual llffhold); every 8th from the 5th on is a validation image
 
 
 def is_llff(folder: Path) -> bool:
     return (folder / "poses_bounds.npy").is_file()
 
 
-def _image_folder(folder: Path) -> tuple[Path, int]:
-    """The image folder with the most pixels: `images` (factor 1) or the `images_N` with the smallest N."""
-    found = []
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _image_folders(folder: Path) -> dict[int, Path]:
+    """The scene's image folders by the factor they are shrunk by: images/ is 1, images_N/ is N."""
+    found = {}
     for child in folder.iterdir():
         match = re.fullmatch(r"images(?:_(\d+))?", child.name)
-        if child.is_dir() and match:
-            found.append((int(match.group(1) or 1), child))
+        if child.is_dir() and match and int(match.group(1) or 1) >= 1:
+            found[int(match.group(1) or 1)] = child
     if not found:
         raise DatasetError(f"{folder}: no images/ or images_N/ folder beside poses_bounds.npy")
-    factor, path = min(found)
-    return path, factor
+    return found
+
+
+def _choose_folder(folder: Path, folders: dict[int, Path], downscale: int) -> tuple[Path, int]:
+    """images_{downscale} when there is one, else the smallest existing folder whose factor divides `downscale`
+    (it is shrunk the rest of the way); never one that would have to be enlarged."""
+    if downscale in folders:
+        return folders[downscale], downscale
+    dividing = [factor for factor in folders if downscale % factor == 0]
+    if not dividing:
+        have = ", ".join(folders[f].name for f in sorted(folders))
+        multiples = " or ".join(str(f) for f in sorted(folders))
+        raise DatasetError(f"{folder}: no images for downscale {downscale} (it has {have}); use a downscale that "
+                           f"is a multiple of {multiples}")
+    factor = max(dividing)
+    return folders[factor], factor
 
 
 def _read_poses_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +59,7 @@ def _read_poses_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
         array = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise DatasetError(f"{path}: cannot be read as a .npy array ({type(exc).__name__})") from None
-    if array.ndim != 2 or array.shape[1] != 17:
+    if array.ndim != 2 or array.shape[1] != 17 or array.shape[0] == 0:
         raise DatasetError(f"{path}: expected an N x 17 array ([3x5 pose | near far] per image), got {array.shape}")
     return array[:, :15].reshape(-1, 3, 5).astype(np.float64), array[:, 15:].astype(np.float64)
 
@@ -58,39 +78,43 @@ def _recentre(c2w: np.ndarray) -> np.ndarray:
     return (np.linalg.inv(avg) @ homog)[:, :3, :]
 
 
-def load_llff(folder: str | Path, downscale: int = 1, splits=("train", "val", "test"), holdout: int = 8) -> Dataset:
-    """Load an LLFF scene; every `holdout`-th image is held out for val/test (the usual convention)."""
-    folder = require_dir(Path(folder), "an LLFF scene with poses_bounds.npy")
-    poses, bounds = _read_poses_bounds(folder / "poses_bounds.npy")
-    image_dir, _ = _image_folder(folder)
-    files = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if len(files) != poses.shape[0]:
-        raise DatasetError(f"{image_dir}: {len(files)} images but poses_bounds.npy has {poses.shape[0]} poses")
-    images = torch.stack([im[..., :3] for im in read_images(files)])
-    full_h, full_w, full_focal = poses[0, :, 4]
-    focal = full_focal * images.shape[2] / full_w
-    # [down, right, back] -> [right, up, back]
+def _opengl_poses(poses: np.ndarray, bounds: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
+    """LLFF [down, right, back] poses [N, 3, 5] as OpenGL [right, up, back] camera-to-world [N, 4, 4], scaled so the
+    nearest bound is 1 / BOUND_FACTOR and recentred on the average pose; the bounds scaled alike."""
     c2w = np.concatenate([poses[:, :, 1:2], -poses[:, :, 0:1], poses[:, :, 2:4]], axis=2)
     scale = 1.0 / (bounds.min() * BOUND_FACTOR)
     c2w[:, :, 3] *= scale
-    bounds = bounds * scale
-    c2w = _recentre(c2w)
-    source_width = images.shape[2]
-    images = downscale_images(images, downscale)
-    h, w = images.shape[1:3]
-    intrinsics = Intrinsics.from_focal(h, w, focal * w / source_width)
-    poses44 = torch.eye(4).repeat(len(files), 1, 1)
-    poses44[:, :3, :] = torch.from_numpy(c2w).float()
-    held = [i for i in range(len(files)) if i % holdout == 0]
-    index = {"train": [i for i in range(len(files)) if i % holdout != 0], "val": held, "test": held}
-    loaded = {
-        s: Split(images[index[s]], poses44[index[s]], intrinsics, [files[i].stem for i in index[s]]) for s in splits
-    }
+    poses44 = torch.eye(4).repeat(len(poses), 1, 1)
+    poses44[:, :3, :] = torch.from_numpy(_recentre(c2w)).float()
+    return poses44, bounds * scale
+
+
+def split_indices(count: int, holdout: int = HOLDOUT) -> dict[str, list[int]]:
+    """Disjoint splits of `count` images: every `holdout`-th is test, every `holdout`-th from holdout/2 is val."""
+    test = [i for i in range(count) if i % holdout == 0]
+    val = [i for i in range(count) if i % holdout == holdout // 2]
+    train = [i for i in range(count) if i not in test and i not in val]
+    return {"train": train, "val": val, "test": test}
+
+
+def _load_images(folder: Path, count: int, downscale: int) -> tuple[torch.Tensor, list[Path], str]:
+    """The scene's `count` images [N, H, W, 3] at 1/downscale of the original photos, their files, and the name of
+    the folder they were read from."""
+    image_dir, factor = _choose_folder(folder, _image_folders(folder), downscale)
+    files = _image_files(image_dir)
+    if len(files) != count:
+        raise DatasetError(f"{image_dir}: {len(files)} images but poses_bounds.npy has {count} poses")
+    images = torch.stack([im[..., :3] for im in read_images(files)])
+    return downscale_images(images, downscale / factor), files, image_dir.name
+
+
+def _scene_meta(folder: Path, intrinsics: Intrinsics, bounds: np.ndarray, train_poses: torch.Tensor, extra: dict):
+    """Metadata of a forward-facing scene: NDC space, and an orbit around where the cameras look."""
     near, far = float(bounds.min() * 0.9), float(bounds.max())
     close, infinity = near, float(bounds.max() * 5.0)
     focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
     centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
-    meta = SceneMeta(
+    return SceneMeta(
         name=folder.name,
         format="llff",
         near=near,
@@ -99,12 +123,33 @@ def load_llff(folder: str | Path, downscale: int = 1, splits=("train", "val", "t
         background=(0.0, 0.0, 0.0),
         box_min=(-1.0, -1.0, -1.0),
         box_max=(1.0, 1.0, 1.0),
-        ndc=NdcSpace(h, w, intrinsics.focal, 1.0).to_dict(),
+        ndc=NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0).to_dict(),
         orbit_center=centre,
         orbit_up=up,
         orbit_radius=float(focus),
-        **camera_angle_ranges(poses44[index["train"]], centre, up, pad=2.0),
+        **camera_angle_ranges(train_poses, centre, up, pad=2.0),
         source=str(folder.resolve()),
-        extra={"full_size": [int(full_h), int(full_w)]},
+        extra=extra,
     )
-    return Dataset(meta, loaded)
+
+
+def load_llff(folder: str | Path, downscale: int | None = None, splits=("train", "val", "test")) -> Dataset:
+    """Load an LLFF scene with images at 1/downscale of the original photos (default 8), read from images_N/ when
+    there is one; test is every 8th image, val every 8th from the 5th, train the rest."""
+    folder = require_dir(Path(folder), "an LLFF scene with poses_bounds.npy")
+    downscale = DEFAULT_DOWNSCALE if downscale is None else downscale
+    poses, bounds = _read_poses_bounds(folder / "poses_bounds.npy")
+    images, files, image_folder = _load_images(folder, len(poses), downscale)
+    full_h, full_w, full_focal = poses[0, :, 4]
+    h, w = images.shape[1:3]
+    intrinsics = Intrinsics.from_focal(h, w, full_focal * w / full_w)
+    poses44, bounds = _opengl_poses(poses, bounds)
+    index = split_indices(len(files))
+    for name in splits:
+        if not index[name]:
+            raise DatasetError(f"{folder}: only {len(files)} images, too few for a {name} split (need at least 5)")
+    loaded = {
+        s: Split(images[index[s]], poses44[index[s]], intrinsics, [files[i].stem for i in index[s]]) for s in splits
+    }
+    extra = {"full_size": [int(full_h), int(full_w)], "image_folder": image_folder, "downscale": downscale}
+    return Dataset(meta=_scene_meta(folder, intrinsics, bounds, poses44[index["train"]], extra), splits=loaded)
