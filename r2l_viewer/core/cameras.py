@@ -84,11 +84,13 @@ def look_at(eye: torch.Tensor, target: torch.Tensor, up: torch.Tensor) -> torch.
 
 
 def orbit_frame(up: torch.Tensor) -> torch.Tensor:
-    """A 3x3 rotation whose columns are (x, y, z) axes of an orbit frame with z along `up`."""
+    """A 3x3 rotation whose columns are (x, y, z) axes of an orbit frame with z along `up`: the identity for z up;
+    for y up, the orbit's y is world +z, so forward-facing cameras (in front of their centre along +z) sit at
+    azimuth 0."""
     up = torch.as_tensor(up, dtype=torch.float32)
     z = up / up.norm()
-    helper = torch.tensor([0.0, 1.0, 0.0]) if abs(float(z[1])) < 0.9 else torch.tensor([0.0, 0.0, -1.0])
-    x = torch.linalg.cross(helper, z)  # z up gives the identity frame
+    helper = torch.tensor([0.0, 1.0, 0.0]) if abs(float(z[1])) < 0.9 else torch.tensor([0.0, 0.0, 1.0])
+    x = torch.linalg.cross(helper, z)
     x = x / x.norm()
     y = torch.linalg.cross(z, x)
     return torch.stack([x, y, z], dim=1)
@@ -101,13 +103,14 @@ def spherical_pose(
     center=(0.0, 0.0, 0.0),
     up=(0.0, 0.0, 1.0),
 ) -> torch.Tensor:
-    """Camera-to-world 4x4 for a camera on a sphere around `center`, looking at it.
+    """Camera-to-world 4x4 for a camera on a sphere around `center`, looking at it, its image's up towards `up`.
 
-    Elevation is positive above the plane perpendicular to `up` (the original NeRF code's `phi = -elevation`).
-    Azimuth is measured counter-clockwise around `up`.
+    Around the origin with z up this is exactly nerf-pytorch's `pose_spherical(theta=azimuth, phi=-elevation,
+    radius)`: the camera sits at radius * (cos(el) sin(az), cos(el) cos(az), sin(el)), so elevation is positive
+    above the plane perpendicular to `up` and azimuth turns clockwise seen from above.
     """
     az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
-    local = torch.tensor([math.cos(el) * math.sin(az), -math.cos(el) * math.cos(az), math.sin(el)])
+    local = torch.tensor([math.cos(el) * math.sin(az), math.cos(el) * math.cos(az), math.sin(el)])
     frame = orbit_frame(torch.as_tensor(up, dtype=torch.float32))
     center_t = torch.as_tensor(center, dtype=torch.float32)
     eye = center_t + radius * (frame @ local)
@@ -121,9 +124,10 @@ def circular_path(
     center=(0.0, 0.0, 0.0),
     up=(0.0, 0.0, 1.0),
 ) -> torch.Tensor:
-    """The standard 360-degree render path: `frames` poses [F, 4, 4] evenly spaced in azimuth.
+    """The standard 360-degree render path: `frames` poses [F, 4, 4] evenly spaced in azimuth from -180 degrees.
 
-    Defaults are the NeRF papers' path: 40 frames, 30 degrees above the horizon (their phi = -30), radius 4.
+    Defaults are the NeRF papers' path: nerf-pytorch's render_poses, pose_spherical(angle, -30, 4) for 40 angles
+    in linspace(-180, 180, 41)[:-1].
     """
     azimuths = torch.linspace(-180.0, 180.0, frames + 1)[:-1]
     return torch.stack([spherical_pose(float(a), elevation_deg, radius, center, up) for a in azimuths])
@@ -135,7 +139,7 @@ def pose_angles(c2w: torch.Tensor, center=(0.0, 0.0, 0.0), up=(0.0, 0.0, 1.0)) -
     local = frame.T @ (c2w[:3, 3].float() - torch.as_tensor(center, dtype=torch.float32))
     radius = float(local.norm())
     elevation = math.degrees(math.atan2(float(local[2]), math.hypot(float(local[0]), float(local[1]))))
-    azimuth = math.degrees(math.atan2(float(local[0]), -float(local[1])))
+    azimuth = math.degrees(math.atan2(float(local[0]), float(local[1])))
     return azimuth, elevation, radius
 
 

@@ -11,6 +11,7 @@ from .cameras import pose_angles, spherical_pose
 from .datasets.base import SceneMeta
 
 MAX_ELEVATION = 89.0
+HOME_AZIMUTH = -180.0  # 360-degree scenes open where the standard 360 path starts (NeRF's first render pose)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class OrbitCamera:
         margin = 10.0
         return cls(
             center=tuple(meta.orbit_center), up=tuple(meta.orbit_up),
-            azimuth=(az_lo + az_hi) / 2 if forward_facing else 0.0,
+            azimuth=(az_lo + az_hi) / 2 if forward_facing else HOME_AZIMUTH,
             elevation=float(min(max((lo + hi) / 2, -MAX_ELEVATION), MAX_ELEVATION)),
             radius=meta.orbit_radius, min_radius=0.15 * meta.orbit_radius, max_radius=4.0 * meta.orbit_radius,
             azimuth_limits=(az_lo - margin, az_hi + margin) if forward_facing else None,
@@ -63,9 +64,10 @@ class OrbitCamera:
         self.pinned = None
 
     def orbit(self, dx_pixels: float, dy_pixels: float, degrees_per_pixel: float = 0.4) -> None:
-        """Drag: right turns the scene to the right (the camera goes left), down tilts the view to look from above."""
+        """Drag: right turns the scene to the right (the camera goes left, which is towards larger azimuth), down
+        tilts the view to look from above."""
         self._unpin()
-        self.azimuth = self.azimuth - dx_pixels * degrees_per_pixel
+        self.azimuth = self.azimuth + dx_pixels * degrees_per_pixel
         if self.azimuth_limits is None:
             self.azimuth = (self.azimuth + 180.0) % 360.0 - 180.0
         else:

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -66,6 +67,40 @@ def test_circular_path_is_the_standard_one():
     azimuths = [pose_angles(p)[0] for p in poses]
     steps = [((b - a) % 360) for a, b in zip(azimuths, azimuths[1:])]
     assert steps == pytest.approx([9.0] * 39, abs=1e-3)
+
+
+def trans_t(t):
+    return np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, t], [0, 0, 0, 1]], dtype=np.float64)
+
+
+def rot_phi(phi):
+    c, s = np.cos(phi), np.sin(phi)
+    return np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1]], dtype=np.float64)
+
+
+def rot_theta(th):
+    c, s = np.cos(th), np.sin(th)
+    return np.array([[c, 0, -s, 0], [0, 1, 0, 0], [s, 0, c, 0], [0, 0, 0, 1]], dtype=np.float64)
+
+
+def nerf_pose_spherical(theta, phi, radius):
+    """nerf-pytorch's pose_spherical (load_blender.py), written out."""
+    c2w = trans_t(radius)
+    c2w = rot_phi(phi / 180.0 * np.pi) @ c2w
+    c2w = rot_theta(theta / 180.0 * np.pi) @ c2w
+    return np.array([[-1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float64) @ c2w
+
+
+@pytest.mark.parametrize("theta,phi,radius", [(-180, -30, 4), (0, -30, 4), (37, -10, 3), (120, -75, 5), (-90, 20, 2)])
+def test_spherical_pose_is_nerf_pose_spherical(theta, phi, radius):
+    expected = torch.from_numpy(nerf_pose_spherical(theta, phi, radius)).float()
+    assert torch.allclose(spherical_pose(theta, -phi, radius), expected, atol=1e-6)
+
+
+def test_circular_path_is_nerf_render_poses_in_order():
+    render_poses = [nerf_pose_spherical(angle, -30.0, 4.0) for angle in np.linspace(-180, 180, 40 + 1)[:-1]]
+    expected = torch.from_numpy(np.stack(render_poses)).float()
+    assert torch.allclose(circular_path(), expected, atol=1e-6)
 
 
 def test_orbit_frame_is_identity_for_z_up_and_right_handed_otherwise():

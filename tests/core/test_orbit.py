@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from r2l_viewer.core.cameras import pose_angles, spherical_pose
+from r2l_viewer.core.cameras import circular_path, pose_angles, spherical_pose
 from r2l_viewer.core.datasets import SceneMeta
 from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.orbit import OrbitCamera
@@ -27,7 +27,8 @@ def test_drag_orbits_and_clamps_elevation():
     cam = OrbitCamera()
     before = cam.c2w()
     cam.orbit(50, 0)
-    assert cam.azimuth == pytest.approx(-20.0)
+    assert cam.azimuth == pytest.approx(20.0)  # azimuth as in NeRF's pose_spherical: the camera went to its left
+    assert float((cam.c2w()[:3, 3] - before[:3, 3]) @ before[:3, 0]) < 0  # dragging right turns the scene right
     assert not torch.allclose(cam.c2w(), before)
     assert cam.c2w()[:3, 3].norm() == pytest.approx(4.0, abs=1e-4)
     cam.orbit(0, 10_000)
@@ -70,13 +71,26 @@ def test_snapping_to_a_dataset_camera_shows_exactly_it_until_the_next_move():
     cam.snap_to(pose)
     assert torch.equal(cam.c2w(), pose)
     cam.orbit(1, 0)
-    assert cam.pinned is None and cam.azimuth == pytest.approx(pose_angles(pose)[0] - 0.4, abs=1.0)
+    assert cam.pinned is None and cam.azimuth == pytest.approx(pose_angles(pose)[0] + 0.4, abs=1.0)
 
 
 def test_forward_facing_scenes_keep_to_their_cameras_range():
-    cam = OrbitCamera.for_scene(_meta(orbit_up=(0.0, 1.0, 0.0), azimuth_range=(-5.0, 5.0), elevation_range=(-3.0, 3.0)))
+    meta = _meta(orbit_up=(0.0, 1.0, 0.0), orbit_center=(0.0, 0.0, -4.0), azimuth_range=(-5.0, 5.0),
+                 elevation_range=(-3.0, 3.0))
+    cam = OrbitCamera.for_scene(meta)
+    home = cam.c2w()
+    assert torch.allclose(home[:3, 3], torch.zeros(3), atol=1e-5)  # azimuth 0: in front of the centre, along +z
+    assert torch.allclose(home[:3, :3], torch.eye(3), atol=1e-5)  # looking down -z, up +y
     cam.orbit(10_000, 10_000)
-    assert cam.azimuth == pytest.approx(-15.0) and cam.elevation == pytest.approx(13.0)
+    assert cam.azimuth == pytest.approx(15.0) and cam.elevation == pytest.approx(13.0)
+    assert float(cam.c2w()[0, 3]) < 0  # dragging right took the camera to its left (-x)
+    cam.orbit(-20_000, 0)
+    assert cam.azimuth == pytest.approx(-15.0)
+
+
+def test_360_scenes_open_on_the_first_frame_of_the_standard_path():
+    cam = OrbitCamera.for_scene(_meta(elevation_range=(20.0, 40.0)))
+    assert torch.allclose(cam.c2w(), circular_path(40, 30.0, 4.0)[0], atol=1e-6)
 
 
 def test_copies_are_independent():
