@@ -1,5 +1,6 @@
 """Datasets: the real lego (Blender) and fern (LLFF) scenes, the procedural demo, and clear errors for bad input."""
 
+import itertools
 import json
 
 import imageio.v3 as iio
@@ -9,6 +10,7 @@ import torch
 
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.datasets import DatasetError, load_dataset, render_demo_view
+from r2l_viewer.core.datasets.demo import BOUNDING_RADIUS, BOXES, SPHERES, render_demo_views
 from r2l_viewer.core.rays import camera_rays
 
 
@@ -64,13 +66,29 @@ def test_fern_loads_with_ndc_and_held_out_views(fern_dir):
 
 
 def test_demo_scene_is_exact_and_needs_no_files():
-    ds = load_dataset("demo", downscale=8)
+    ds = load_dataset("demo", downscale=16, splits=("train", "test"))
     train = ds.split("train")
-    assert train.images.shape == (100, 50, 50, 3) and len(ds.split("test")) == 20
+    assert train.images.shape == (100, 25, 25, 3) and len(ds.split("test")) == 20 and "val" not in ds.splits
     rgba = render_demo_view(train.poses[0], train.intrinsics)
     assert torch.allclose(rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:]), train.images[0])
     assert 0.05 < float(rgba[..., 3].mean()) < 0.9  # the object fills part of the view, background the rest
     assert len(torch.unique((train.images[0] * 10).round().reshape(-1, 3), dim=0)) > 8  # colourful
+
+
+def test_demo_is_100_pixels_square_unless_asked_and_renders_views_together_as_alone():
+    ds = load_dataset("demo", splits=("val",))
+    val = ds.split("val")
+    assert val.images.shape == (10, 100, 100, 3) and ds.meta.extra["downscale"] == 4
+    assert val.intrinsics.focal == pytest.approx(138.89, abs=0.01)  # the NeRF Synthetic field of view
+    together = render_demo_views(val.poses[:3], val.intrinsics.scaled(0.3))
+    for pose, image in zip(val.poses[:3], together):
+        assert torch.equal(render_demo_view(pose, val.intrinsics.scaled(0.3)), image)
+
+
+def test_demo_bounding_sphere_holds_every_object():
+    corners = [torch.tensor(c).norm() for lo, hi, _ in BOXES for c in itertools.product(*zip(lo, hi))]
+    extents = [torch.tensor(c).norm() + r for c, r, _ in SPHERES]
+    assert max(corners + extents) < BOUNDING_RADIUS  # rays missing it are background without further tracing
 
 
 def test_demo_object_is_centred():
