@@ -18,10 +18,16 @@ system-deps:
 		else echo "please install the equivalents of:$$missing"; fi; \
 	fi
 
+# torch is installed first, pinned. Set TORCH_INDEX to take it from that index, e.g. PyTorch's CPU builds:
+#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# Without it pip uses its usual sources: on the developers' machines a local CPU wheel, but from PyPI on Linux
+# torch is the CUDA build (several GB), so a fresh CPU-only machine should set TORCH_INDEX.
+TORCH_INDEX ?=
+TORCH_FROM := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# the CPU build of torch first: an unpinned torch on a fresh machine would pull a ~5 GB CUDA build
-	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q $(TORCH_FROM) torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 

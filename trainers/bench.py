@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
 from r2l_viewer.core.metrics import flops_per_ray
@@ -21,7 +22,7 @@ from .bench_variants import precision_change, render_variants
 from .evaluate import counted_flops_per_ray
 from .presets import get_preset
 
-DEFAULT_SCENE = Path(__file__).resolve().parents[1] / "assets" / "demo.ckpt"
+DEFAULT_SCENE = demo_checkpoint_path()
 RESOLUTIONS = (100, 200, 400)
 CPU_SECONDS_LIMIT = 150.0  # a model/resolution whose measured frames would take longer than this is skipped on CPU
 

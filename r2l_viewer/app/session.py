@@ -10,11 +10,11 @@ from pathlib import Path
 import torch
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, load_scene
 from r2l_viewer.core.models import ModelRecordError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_DEMO = REPO_ROOT / "assets" / "demo.ckpt"
+BUNDLED_DEMO = demo_checkpoint_path()
 
 
 @dataclass
