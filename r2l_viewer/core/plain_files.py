@@ -119,24 +119,16 @@ def _pickle_globals(data: bytes, max_pickles: int = 8) -> list[str]:
 def _is_torch_global(name: str) -> bool:
     """Globals a plain torch.save payload uses: torch's tensor rebuilders, storages, dtypes, Size; OrderedDict."""
     module, _, attr = name.rpartition(".")
-    return name == "collections.OrderedDict" or module == "torch" or (module == "torch._utils" and attr.startswith("_rebuild"))
+    rebuilder = module == "torch._utils" and attr.startswith("_rebuild")
+    return name == "collections.OrderedDict" or module == "torch" or rebuilder
 
 
-def _foreign_globals(path: Path, head: bytes) -> list[str]:
-    """Globals in the file's pickle (a torch zip's data.pkl, or the file itself) that are not plain torch data."""
-    if head.startswith(ZIP_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                member = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
-                data = archive.read(member) if member else b""
-        except (zipfile.BadZipFile, OSError, KeyError, EOFError):
-            return []
-    elif head.startswith(PICKLE_PROTOCOL):
-        with open(path, "rb") as f:
-            data = f.read(PICKLE_SCAN_BYTES)
-    else:
-        return []
-    return [g for g in _pickle_globals(data) if not _is_torch_global(g)]
+def _torch_zip_pickle(path: Path) -> bytes | None:
+    """The pickle (data.pkl) inside a torch zip file, or None for a zip without one; zipfile.BadZipFile (or
+    another error) when the archive is broken."""
+    with zipfile.ZipFile(path) as archive:
+        member = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+        return archive.read(member) if member else None
 
 
 def _is_legacy_torch_file(head: bytes) -> bool:
@@ -144,22 +136,40 @@ def _is_legacy_torch_file(head: bytes) -> bool:
     return head[:4] == b"\x80\x02\x8a\x0a" and int.from_bytes(head[4:14], "little") == LEGACY_TORCH_MAGIC
 
 
+def _not_a_checkpoint(path: Path, what: str) -> CheckpointError:
+    return CheckpointError(f"{path}: not a scene checkpoint ({what}); give a .ckpt written by r2l-train")
+
+
 def _load_failure(path: Path) -> CheckpointError:
-    """Why a file that torch.load(weights_only=True) refused is not a usable checkpoint, in one line."""
+    """Why a file that torch.load(weights_only=True) refused is not a usable checkpoint, in one line: it would run
+    code, it is a damaged torch file, or it is another kind of file."""
     with open(path, "rb") as f:
         head = f.read(16)
     if not head:
         return CheckpointError(f"{path}: empty file, not a scene checkpoint")
-    foreign = _foreign_globals(path, head)
+    damaged = CheckpointError(f"{path}: truncated or corrupt (a torch file that cannot be read to its end); "
+                              "restore a copy or write it again with r2l-train")
+    if head.startswith(ZIP_MAGIC):
+        try:
+            pickled = _torch_zip_pickle(path)
+        except Exception:  # zipfile raises several kinds for broken archives
+            return damaged
+        if pickled is None:
+            return _not_a_checkpoint(path, "a zip archive, not a torch file")
+    elif head.startswith(PICKLE_PROTOCOL):
+        with open(path, "rb") as f:
+            pickled = f.read(PICKLE_SCAN_BYTES)
+    else:
+        return _not_a_checkpoint(path, "not a torch file")
+    foreign = [g for g in _pickle_globals(pickled) if not _is_torch_global(g)]
     if foreign:
         return CheckpointError(
             f"{path}: refused: it holds Python objects that would run code when loaded ({foreign[0]}); "
             f"checkpoints hold only {PLAIN_TEXT}"
         )
     if head.startswith(ZIP_MAGIC) or _is_legacy_torch_file(head):
-        return CheckpointError(f"{path}: truncated or corrupt (a torch file that cannot be read); save it again")
-    what = "a Python pickle" if head.startswith(PICKLE_PROTOCOL) else "not a torch file"
-    return CheckpointError(f"{path}: not a scene checkpoint ({what}); give a .ckpt written by r2l-train")
+        return damaged
+    return _not_a_checkpoint(path, "a Python pickle")
 
 
 def load_payload(path: str | Path):

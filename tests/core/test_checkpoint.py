@@ -6,6 +6,7 @@ import os
 import pickle
 import stat
 import threading
+import zipfile
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -129,6 +130,8 @@ def test_foreign_files_are_named_for_what_they_are_not_called_dangerous(tmp_path
     plain_pickle = tmp_path / "plain.ckpt"
     plain_pickle.write_bytes(pickle.dumps({"a": [1, 2]}))
     (tmp_path / "empty.ckpt").write_bytes(b"")
+    with zipfile.ZipFile(tmp_path / "archive.ckpt", "w") as archive:
+        archive.writestr("notes.txt", "not a checkpoint")
     for path in (png, text):
         with pytest.raises(CheckpointError) as e:
             load_scene(path)
@@ -140,6 +143,9 @@ def test_foreign_files_are_named_for_what_they_are_not_called_dangerous(tmp_path
     with pytest.raises(CheckpointError) as e:
         load_scene(tmp_path / "empty.ckpt")
     _assert_one_line(e, "empty file")
+    with pytest.raises(CheckpointError) as e:
+        load_scene(tmp_path / "archive.ckpt")
+    _assert_one_line(e, "not a scene checkpoint (a zip archive, not a torch file)")
 
 
 @pytest.mark.parametrize("zip_format", [True, False])
