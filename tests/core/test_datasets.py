@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
+from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.datasets import DatasetError, load_dataset, render_demo_view
 from r2l_viewer.core.datasets.demo import BOUNDING_RADIUS, BOXES, SPHERES, render_demo_views
 from r2l_viewer.core.rays import camera_rays
@@ -83,6 +85,14 @@ def test_demo_is_100_pixels_square_unless_asked_and_renders_views_together_as_al
     together = render_demo_views(val.poses[:3], val.intrinsics.scaled(0.3))
     for pose, image in zip(val.poses[:3], together):
         assert torch.equal(render_demo_view(pose, val.intrinsics.scaled(0.3)), image)
+
+
+def test_the_bundled_demo_checkpoint_holds_the_demo_datasets_cameras():
+    """The viewer shows a dataset camera's real image only when the checkpoint's cameras are the dataset's."""
+    stored = load_scene(demo_checkpoint_path()).cameras
+    ds = load_dataset("demo", 50, splits=tuple(stored))
+    for split, poses in stored.items():
+        assert torch.allclose(ds.split(split).poses, poses, atol=1e-6), split
 
 
 def test_demo_bounding_sphere_holds_every_object():

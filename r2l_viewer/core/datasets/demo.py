@@ -119,9 +119,11 @@ def render_demo_view(c2w: torch.Tensor, intrinsics: Intrinsics, supersample: int
 def demo_poses(count: int, seed: int, elevation=(10.0, 80.0)) -> torch.Tensor:
     """`count` cameras at radius 4 looking at the origin from random directions of the upper hemisphere."""
     gen = torch.Generator().manual_seed(seed)
-    az = torch.rand(count, generator=gen) * 360.0 - 180.0
+    u = torch.rand(count, generator=gen) * 360.0 - 180.0
     el = torch.rand(count, generator=gen) * (elevation[1] - elevation[0]) + elevation[0]
-    return torch.stack([spherical_pose(float(a), float(e), 4.0) for a, e in zip(az, el)])
+    # azimuth 180 - u: the cameras stay exactly where they were before spherical_pose took nerf-pytorch's azimuth,
+    # so checkpoints made on the demo (assets/demo.ckpt among them) still hold the dataset's cameras
+    return torch.stack([spherical_pose(180.0 - float(a), float(e), 4.0) for a, e in zip(u, el)])
 
 
 def load_demo(
