@@ -199,13 +199,15 @@ def test_after_a_failed_job_the_view_shows_the_saved_models_not_the_half_trained
     dialogs.reply = yes()
     set_tiny_distill(window, steps=1_000_000)
     monkeypatch.setattr(job_thread, "make_job", fail_after_two_progress_events(job_thread.make_job, remove_checkpoint))
-    labels = []
+    labels, reloads = [], []
     session.student_changed.connect(lambda: labels.append(session.student_label))
+    session.scene_changed.connect(lambda: reloads.append(session.path))
     with qtbot.waitSignal(train.job_ended, timeout=120_000) as ended:
         qtbot.mouseClick(train.buttons["distill"], Qt.MouseButton.LeftButton)
     assert ended.args == ["failed"] and "the disk is full" in train.status.text()
     assert any("learning" in label for label in labels), labels  # it did show the student while it learnt
     qtbot.waitUntil(lambda: not train.busy, timeout=30_000)
+    assert reloads == ([] if remove_checkpoint else [scene_copy]), "reloaded from the checkpoint where one is left"
     assert session.student_label == saved_label and session.student.config.width == saved_width != 16
     wait_at_rest(qtbot, window, timeout=60_000)
     frame = window.live.last_frame
