@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> int:
     """Open the window (Qt is imported only now, after the arguments and the file were checked)."""
+    from PyQt6 import sip
     from PyQt6.QtWidgets import QApplication
 
     from .screenshot import ScreenshotOnReady
@@ -89,6 +90,7 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> i
         window.wait_for_threads()
     if taker is not None:
         code = taker.exit_code
+    sip.delete(window)  # widgets (the GL canvas) go before the QApplication, not in whatever order exit picks
     return code
 
 
