@@ -14,6 +14,8 @@ from PyQt6.QtWidgets import QLabel, QWidget
 from .overlay import BACKGROUND, fitted_rect, overlay_font, to_qimage
 
 OVERLAY_STYLE = "background: rgba(0, 0, 0, 150); color: #ececec; padding: 4px 6px; border-radius: 4px;"
+OVERLAY_MARGIN = 8  # pixels between the overlay and the canvas edges
+OVERLAY_PADDING = 12  # the style's horizontal padding, both sides
 MESSAGE_STYLE = "color: #c8c8c8; padding: 12px;"
 
 DRAG_BUTTONS = {Qt.MouseButton.LeftButton: "orbit", Qt.MouseButton.RightButton: "pan", Qt.MouseButton.MiddleButton: "pan"}
@@ -67,7 +69,7 @@ class CanvasState:
         self.overlay_label = QLabel(self)
         self.overlay_label.setFont(overlay_font())
         self.overlay_label.setStyleSheet(OVERLAY_STYLE)
-        self.overlay_label.move(8, 8)
+        self.overlay_label.move(OVERLAY_MARGIN, OVERLAY_MARGIN)
         self.overlay_label.hide()
         self.message_label = QLabel("loading...", self)
         self.message_label.setStyleSheet(MESSAGE_STYLE)
@@ -88,9 +90,16 @@ class CanvasState:
 
     def set_overlay(self, lines: list[str]) -> None:
         self.overlay = lines
+        self._fit_overlay()
+        self.overlay_label.setVisible(bool(lines))
+
+    def _fit_overlay(self) -> None:
+        """The overlay's lines, each cut with '…' where the canvas is narrower than it (never clipped mid-glyph)."""
+        room = max(self.width() - 2 * OVERLAY_MARGIN - OVERLAY_PADDING - 2, 0)
+        metrics = self.overlay_label.fontMetrics()
+        lines = [metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in self.overlay]
         self.overlay_label.setText("\n".join(lines))
         self.overlay_label.adjustSize()
-        self.overlay_label.setVisible(bool(lines))
 
     def set_message(self, text: str) -> None:
         """A note shown while there is no frame (no model, loading)."""
@@ -100,6 +109,7 @@ class CanvasState:
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.message_label.setGeometry(0, 0, self.width(), self.height())
+        self._fit_overlay()
 
     def display_rect(self) -> QRect:
         """Where the frame is drawn, in widget pixels (letterboxed to the frame's aspect)."""

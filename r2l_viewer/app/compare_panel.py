@@ -10,6 +10,7 @@ from .image_view import ImageView
 from .pacing import RollingMedian
 
 STALE = "stale: camera moving"
+STALE_STYLE = "color: #8a8a8a;"
 NO_TEACHER = "no teacher in this checkpoint"
 NO_STUDENT = "no student yet: Distill in the Train tab"
 
@@ -39,6 +40,9 @@ class ComparePanel(QWidget):
         for label in (self.metrics, self.latency, self.real):
             label.setWordWrap(True)
         self.teacher_times, self.student_times = RollingMedian(), RollingMedian()
+        self.architectures: tuple = (None, None)  # the medians belong to these models' shapes
+        self.texts = {"metrics": "-", "real": "-"}  # the figures without a stale mark
+        self.stale = False
         self.size_note = ""
         self.last_result: CompareResult | None = None
         self._layout()
@@ -65,10 +69,14 @@ class ComparePanel(QWidget):
         for view in (self.teacher_view, self.student_view, self.error_view):
             view.fit_width(side)
 
-    def set_model_names(self, teacher: str, student: str) -> None:
+    def set_model_names(self, teacher: str, student: str, architectures: tuple = (None, None)) -> None:
+        """Captions; a model's latency median is kept across training snapshots and cleared when its
+        architecture changes (a latency says what the network costs, not which weights it holds)."""
         self.teacher_view.caption, self.student_view.caption = teacher, student
-        self.teacher_times.clear()
-        self.student_times.clear()
+        for times, old, new in zip((self.teacher_times, self.student_times), self.architectures, architectures):
+            if old != new:
+                times.clear()
+        self.architectures = tuple(architectures)
         self.teacher_view.update()
         self.student_view.update()
 
@@ -80,17 +88,29 @@ class ComparePanel(QWidget):
                 view.set_image(None)
                 view.set_empty_note(note)
         if not (has_teacher and has_student):
-            self.metrics.setText("needs both a teacher and a student")
+            self._set_figures(metrics="needs both a teacher and a student")
 
     def set_compare_size(self, width: int, height: int) -> None:
         self.size_note = f"{width}x{height}"
 
     def camera_moved(self) -> None:
-        """The shown teacher image no longer matches the camera."""
+        """The shown teacher image and the figures no longer match the camera."""
         if self.teacher_view.image is not None:
             self.teacher_view.set_stale(STALE)
         if self.error_view.image is not None:
             self.error_view.set_stale(STALE)
+        if self.last_result is not None and not self.stale:
+            self.stale = True
+            self._set_figures()
+
+    def _set_figures(self, **texts: str) -> None:
+        """Show the camera-dependent figures (PSNR/SSIM, vs the real image), greyed with a note when stale."""
+        self.texts.update(texts)
+        for name, label in (("metrics", self.metrics), ("real", self.real)):
+            text = self.texts[name]
+            marked = self.stale and text != "-"
+            label.setText(f"{text} ({STALE})" if marked else text)
+            label.setStyleSheet(STALE_STYLE if marked else "")
 
     def show_live_student(self, rgb) -> None:
         self.student_view.set_image(rgb)
@@ -110,19 +130,31 @@ class ComparePanel(QWidget):
             self.teacher_shown.emit()
 
     def _show_metrics(self, result: CompareResult) -> None:
+        self.stale = False
         if result.psnr is None:
-            self.metrics.setText("needs both a teacher and a student")
+            metrics = "needs both a teacher and a student"
         else:
             ssim = "-" if result.ssim is None else f"{result.ssim:.3f}"
-            self.metrics.setText(f"PSNR {result.psnr:.2f} dB, SSIM {ssim}")
+            metrics = f"PSNR {result.psnr:.2f} dB, SSIM {ssim}"
+        if result.real_psnr:
+            parts = [f"{name} {value:.2f} dB" for name, value in sorted(result.real_psnr.items(), reverse=True)]
+            real = f"{', '.join(parts)} ({result.real_note})"
+        else:
+            real = result.real_note or "-"
+        self._set_figures(metrics=metrics, real=real)
+        self.latency.setText(self._latency_text())
+
+    def _latency_text(self) -> str:
         t, s = self.teacher_times.median, self.student_times.median
         text = f"teacher {format_ms(t)}, student {format_ms(s)}"
         if t and s:
             text += f": {t / s:.0f}x faster"
-        count = max(len(self.teacher_times.values), len(self.student_times.values))
-        self.latency.setText(f"{text} ({self.size_note}, last {count})")
-        if result.real_psnr:
-            parts = [f"{name} {value:.2f} dB" for name, value in sorted(result.real_psnr.items(), reverse=True)]
-            self.real.setText(f"{', '.join(parts)} ({result.real_note})")
+        counts = [len(times.values) for times in (self.teacher_times, self.student_times) if times.values]
+        if not counts:
+            return text
+        if len(set(counts)) == 1:
+            frames = f"median of {counts[0]} frame{'s' if counts[0] > 1 else ''}"
         else:
-            self.real.setText(result.real_note or "-")
+            teacher, student = len(self.teacher_times.values), len(self.student_times.values)
+            frames = f"median of {teacher} teacher and {student} student frames"
+        return f"{text} ({self.size_note}, {frames})"

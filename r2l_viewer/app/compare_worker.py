@@ -83,9 +83,9 @@ class CompareWorker(QThread):
     def _stale(self, serial: int) -> bool:
         return serial <= self._cancelled or self.mailbox.newer_than(serial)
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the thread to end: a render in hand is abandoned at its next chunk; `isRunning()` says when it has."""
         self.mailbox.close()
-        self.wait(10_000)
 
     def run(self) -> None:
         while (item := self.mailbox.take()) is not None:

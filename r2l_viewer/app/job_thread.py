@@ -54,8 +54,7 @@ class JobThread(QThread):
             outcome = "failed"
         self.outcome = outcome
         self.ended.emit(outcome)
-        if outcome != "failed":
-            self._reload()
+        self._reload()  # whatever the outcome: the view must show what is saved, not the last training snapshot
 
     def _run_job(self, name: str) -> str:
         job = make_job(name, self.preset, self.ctx)
@@ -74,6 +73,8 @@ class JobThread(QThread):
             self.snapshot.emit(job.stage, model_from_record(record, self.device))
 
     def _reload(self) -> None:
+        if not self.ctx.workspace.checkpoint.exists():
+            return  # nothing was ever saved: the panel puts back the models from before the job
         try:
             self.reloaded.emit(open_scene(self.ctx.workspace.checkpoint, self.device))
         except Exception as exc:

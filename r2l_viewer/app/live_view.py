@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
+import math
 from pathlib import Path
 
-import imageio.v3 as iio
 from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
 
 from r2l_viewer.core.orbit import OrbitCamera
 
 from .pacing import DynamicResolution, FpsMeter, scaled_size
 from .render_worker import Frame, RenderRequest, RenderWorker
+from .saving import save_view_png
 
 REST_MS = 150  # no camera change for this long: render full resolution
 
@@ -178,18 +178,28 @@ class LiveView(QObject):
 
     def _quality(self, frame: Frame) -> str:
         if frame.full:
-            return "full" if frame.rgb.shape[1] == self.full_size()[0] else "capped (slow model)"
+            return "full" if self.is_full_size(frame) else "capped (slow model)"
         return "moving" if self.moving else "preview"
 
-    def save_frame(self, folder: str | Path = ".") -> Path | None:
-        """Save the newest rendered frame (without the overlay) as a PNG; its path, or None before any frame."""
+    def never_cap_rest_frames(self) -> None:
+        """Render every rest frame at full size however long it takes (--screenshot waits for exactly that)."""
+        self.governor.max_rest_seconds = math.inf
+
+    def is_full_size(self, frame: Frame) -> bool:
+        return frame.full and frame.rgb.shape[1] == self.full_size()[0]
+
+    def save_frame(self, folders: list[Path] | None = None) -> Path | None:
+        """Save the newest rendered frame (without the overlay) as a PNG; its path, or None before any frame.
+        OSError (one line) when no folder takes it."""
         if self.last_frame is None:
             return None
-        path = Path(folder) / time.strftime("r2l-view-%Y%m%d-%H%M%S.png")
-        iio.imwrite(path, self.last_frame.rgb)
-        self.message.emit(f"saved {path}")
-        return path
+        return save_view_png(self.last_frame.rgb, folders)
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the render thread to end (it abandons a full frame between chunks); `running` says when it has."""
         self.rest_timer.stop()
-        self.worker.stop()
+        self.worker.mailbox.close()
+
+    @property
+    def running(self) -> bool:
+        return self.worker.isRunning()

@@ -39,13 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def has_display() -> bool:
-    """Whether Qt has somewhere to open a window (always outside Linux; else X11, Wayland or a chosen platform)."""
-    if not sys.platform.startswith("linux"):
-        return True
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
-
-
 def fail(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return 2
@@ -56,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from r2l_viewer.core.checkpoint import CheckpointError
     from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
 
+    from .display import choose_platform
     from .session import BUNDLED_DEMO, open_scene
 
     path = Path(args.scene) if args.scene else BUNDLED_DEMO
@@ -66,15 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     if args.screenshot and not Path(args.screenshot).resolve().parent.is_dir():
         return fail(f"{args.screenshot}: its folder does not exist")
-    if not has_display():
-        if not args.screenshot:
-            return fail("no display to open a window on (run it under xvfb-run, or set QT_QPA_PLATFORM)")
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen: QPainter canvas, no OpenGL
+    platform, problem = choose_platform(os.environ, bool(args.screenshot))
+    if problem:
+        return fail(problem)
+    if platform:
+        os.environ["QT_QPA_PLATFORM"] = platform
     return run_app(loaded, device, describe_device(device), args.size, args.screenshot)
 
 
 def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> int:
     """Open the window (Qt is imported only now, after the arguments and the file were checked)."""
+    from PyQt6 import sip
     from PyQt6.QtWidgets import QApplication
 
     from .screenshot import ScreenshotOnReady
@@ -84,13 +80,17 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(PROG)
     session = SceneSession(loaded, device)
-    window = MainWindow(session, device_text, size)
+    window = MainWindow(session, device_text, size, fit_to_screen=screenshot is None)
     window.setWindowTitle(f"R2L Viewer: {loaded.checkpoint.meta.name} ({loaded.path.name})")
     taker = ScreenshotOnReady(window, screenshot, SCREENSHOT_TIMEOUT_S) if screenshot else None
+    window.closed.connect(app.quit)  # the window closes only once its threads have ended
     window.show()
     code = app.exec()
+    if not window.is_closed:  # the loop ended some other way: no thread may outlive it (Qt would abort)
+        window.wait_for_threads()
     if taker is not None:
         code = taker.exit_code
+    sip.delete(window)  # widgets (the GL canvas) go before the QApplication, not in whatever order exit picks
     return code
 
 

@@ -16,6 +16,13 @@ def describe(model) -> dict | None:
     return {"params": parameter_count(model), "bytes": serialized_bytes(model), "flops": flops_per_ray(model)}
 
 
+def architecture(model) -> tuple | None:
+    """What a model's speed depends on: its class and parameter shapes (the same for every training snapshot)."""
+    if model is None:
+        return None
+    return type(model).__name__, tuple(tuple(p.shape) for p in model.parameters())
+
+
 def human_flops(value: float) -> str:
     for unit, size in (("GFLOPs", 1e9), ("MFLOPs", 1e6), ("kFLOPs", 1e3)):
         if value >= size:

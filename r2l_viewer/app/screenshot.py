@@ -1,4 +1,4 @@
-"""`--screenshot`: save the whole window once the first full-resolution frame and the teacher's view are up."""
+"""`--screenshot`: save the whole window once the first full-size frame and the teacher's view are up."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import sys
 import time
 
 from PyQt6.QtCore import QObject, QTimer
-from PyQt6.QtWidgets import QApplication
 
 
 class ScreenshotOnReady(QObject):
-    """Waits for the live view's first full frame and (if the scene has a teacher) the compare result, then
-    saves the window as a PNG and quits; a scene with neither model is saved at once. After `timeout_s` it saves
-    what there is and exits with 1."""
+    """Waits for the live view's first full-size frame (rest frames are never capped to a smaller size here,
+    however slow the model) and, if the scene has a teacher, the compare result; then saves the window as a PNG
+    and closes it. A scene with neither model is saved at once. After `timeout_s` it saves what there is and
+    exits with 1."""
 
     def __init__(self, window, path: str, timeout_s: float):
         super().__init__(window)
@@ -22,14 +22,17 @@ class ScreenshotOnReady(QObject):
         self.teacher = window.session.teacher is None  # nothing to wait for without a teacher
         self.exit_code = 1
         self.done = False
+        self.saved_frame = None  # the live frame on the canvas when the window was saved
+        window.live.never_cap_rest_frames()
         window.live.full_frame_shown.connect(self._on_full_frame)
         window.compare.teacher_shown.connect(self._on_teacher)
         QTimer.singleShot(int(timeout_s * 1000), self._on_timeout)
         QTimer.singleShot(0, self._maybe_save)
 
-    def _on_full_frame(self, *_) -> None:
-        self.full_frame = True
-        self._maybe_save()
+    def _on_full_frame(self, frame) -> None:
+        if self.window.live.is_full_size(frame):
+            self.full_frame = True
+            self._maybe_save()
 
     def _on_teacher(self) -> None:
         self.teacher = True
@@ -47,6 +50,7 @@ class ScreenshotOnReady(QObject):
             self._save(1)
 
     def _save(self, code: int) -> None:
+        self.saved_frame = self.window.live.last_frame
         ok = self.window.grab().save(self.path, "PNG")
         elapsed = time.perf_counter() - self.started
         if ok:
@@ -54,5 +58,4 @@ class ScreenshotOnReady(QObject):
         else:
             print(f"r2l-viewer: error: could not write {self.path}", file=sys.stderr)
         self.exit_code = code if ok else 2
-        self.window.close()
-        QApplication.instance().quit()
+        self.window.close()  # it ends its threads first; the app quits once it has closed

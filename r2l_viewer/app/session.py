@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,22 @@ def open_scene(path: str | Path, device: torch.device) -> LoadedScene:
 
 
 def cache_folder() -> Path:
+    """Where the viewer keeps its files: $R2L_VIEWER_CACHE, else $XDG_CACHE_HOME/r2l-viewer or ~/.cache/r2l-viewer."""
+    if os.environ.get("R2L_VIEWER_CACHE"):
+        return Path(os.environ["R2L_VIEWER_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "r2l-viewer"
+
+
+def new_copy_folder(stem: str) -> Path:
+    """A fresh folder in the cache for this session's copy of `stem`, named by the time (never an old one)."""
+    base = cache_folder() / time.strftime(f"{stem}-%Y%m%d-%H%M%S")
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    folder.mkdir(parents=True)
+    return folder
 
 
 class SceneSession(QObject):
@@ -100,12 +115,14 @@ class SceneSession(QObject):
             not self.path.exists() or os.access(self.path, os.W_OK))
 
     def job_path(self) -> tuple[Path, str | None]:
-        """The checkpoint jobs save into, and a note when it is a copy (the bundled demo stays as shipped)."""
+        """The checkpoint jobs save into, and a note when it is a copy. The bundled demo (or a file we cannot
+        write) stays as it is: the session's first job copies it into a new folder of the cache, so the results
+        of earlier sessions are never overwritten; later jobs of the session continue in that copy."""
         if self.is_writable():
             return self.path, None
-        copy = cache_folder() / self.path.stem / "scene.ckpt"
-        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy = new_copy_folder(self.path.stem) / self.path.name
         shutil.copyfile(self.path, copy)
-        note = f"{self.path.name} is not writable here; training into a copy: {copy}"
+        note = (f"{self.path.name} is not writable here; training into a new copy: {copy} "
+                f"(open it later with: r2l-viewer {copy})")
         self.path = copy
         return copy, note

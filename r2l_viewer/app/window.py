@@ -1,52 +1,106 @@
-"""The main window: the live canvas on the left; Compare, Train and Info tabs on the right; menus and keys."""
+"""The main window: the live canvas on the left; Compare, Train and Info tabs on the right; menus, keys, closing."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from pathlib import Path
+
+from PyQt6.QtCore import QTimer, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget
 
 from .canvas import make_canvas
 from .compare_panel import ComparePanel
 from .compare_worker import CompareRequest, CompareWorker, compare_intrinsics
+from .dialogs import STATUS_HINT, ask, show_keys_help
 from .info_panel import InfoPanel
 from .live_view import LiveView
+from .model_info import architecture
+from .saving import view_folders
 from .session import SceneSession
 from .train_panel import TrainPanel
+from .widgets import ElidedLabel, scrolling
 
-PANEL_WIDTH = 500
+PANEL_WIDTH = 440  # the side panel's width when the window opens; the canvas takes what the window gains
+PANEL_MIN_WIDTH = 300
+PANEL_MAX_SHARE = 0.42  # a narrowing window takes the panel down to this share of its width before the canvas
 DEFAULT_CANVAS = (600, 600)
+DECORATION = (16, 48)  # room left on the screen for the window frame and title bar
+CLOSE_POLL_MS = 50  # while closing waits for threads to end
+THREAD_WAIT_MS = 300  # how long closing waits in place for the render threads before polling instead
 
 
 class MainWindow(QMainWindow):
-    """Builds the views on one SceneSession and wires them together; `close()` stops every thread."""
+    """Builds the views on one SceneSession and wires them together. `close()` ends every thread first: it asks
+    before stopping a running job and closes (emitting `closed`) once the job has saved and its thread ended."""
 
-    def __init__(self, session: SceneSession, device_text: str, size: tuple[int, int] | None = None):
+    closed = pyqtSignal()
+
+    def __init__(self, session: SceneSession, device_text: str, size: tuple[int, int] | None = None,
+                 fit_to_screen: bool = True):
         super().__init__()
         self.session = session
+        self.closing = False  # close was asked for and accepted: threads are being ended
+        self.panel_placed = False  # the splitter got its first sizes (once shown)
+        self.is_closed = False
+        self.help_box = None
         self.canvas = make_canvas()
         self.live = LiveView(session, self.canvas, device_text, size)
         self.compare = ComparePanel()
         self.compare_worker = CompareWorker(session.meta)
         self.train = TrainPanel(session)
         self.info = InfoPanel(session, device_text)
-        self.tabs = QTabWidget()
-        for widget, title in ((self.compare, "Compare"), (self.train, "Train"), (self.info, "Info")):
-            self.tabs.addTab(widget, title)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.canvas)
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 1)
-        self.setCentralWidget(splitter)
-        canvas_w, canvas_h = size or DEFAULT_CANVAS
-        self.resize(canvas_w + PANEL_WIDTH + 12, max(canvas_h + 56, 660))
-        splitter.setSizes([canvas_w, PANEL_WIDTH])
+        self._layout(size or DEFAULT_CANVAS, fit_to_screen)
         self._make_menus()
         self._wire()
         self._models_changed()
-        self.statusBar().showMessage(f"{session.path}  |  {device_text}  |  left-drag orbit, right-drag pan, "
-                                     "wheel zoom, R reset, [ ] dataset cameras, S save view")
+        self.close_timer = QTimer(self, interval=CLOSE_POLL_MS, timeout=self.close)
         self.compare_worker.start()
+
+    def _layout(self, canvas_size: tuple[int, int], fit_to_screen: bool) -> None:
+        self.tabs = QTabWidget()
+        for widget, title in ((scrolling(self.compare), "Compare"), (scrolling(self.train), "Train"),
+                              (self.info, "Info")):
+            self.tabs.addTab(widget, title)
+        self.tabs.setMinimumWidth(PANEL_MIN_WIDTH)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.canvas)
+        self.splitter.addWidget(self.tabs)
+        for index, stretch in ((0, 1), (1, 0)):  # a resized window resizes the canvas, not the panel
+            self.splitter.setStretchFactor(index, stretch)
+            self.splitter.setCollapsible(index, False)
+        self.setCentralWidget(self.splitter)
+        self.hint = ElidedLabel(STATUS_HINT)
+        self.statusBar().addWidget(self.hint, 1)  # temporary messages cover it; it comes back after them
+        self._size_window(canvas_size, fit_to_screen)
+
+    def _size_window(self, canvas_size: tuple[int, int], fit_to_screen: bool) -> None:
+        """Room for the canvas size asked for and the panel, within the screen unless told otherwise (a
+        --screenshot shows the window at its own size, whatever the virtual screen)."""
+        canvas_w, canvas_h = canvas_size
+        width, height = canvas_w + PANEL_WIDTH + 12, max(canvas_h + 56, 660)
+        screen = self.screen()
+        if fit_to_screen and screen is not None:
+            room = screen.availableGeometry()
+            width, height = min(width, room.width() - DECORATION[0]), min(height, room.height() - DECORATION[1])
+        self.resize(width, height)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self.panel_placed:
+            self.panel_placed = True
+            self._place_panel(PANEL_WIDTH)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.panel_placed:
+            self._place_panel(self.splitter.sizes()[1])
+
+    def _place_panel(self, wanted: int) -> None:
+        """Give the side panel `wanted` pixels, but no more than its share of a narrow window (the canvas first)."""
+        total = sum(self.splitter.sizes())
+        panel = max(PANEL_MIN_WIDTH, min(wanted, round(total * PANEL_MAX_SHARE)))
+        if panel != self.splitter.sizes()[1]:
+            self.splitter.setSizes([total - panel, panel])
 
     def _make_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -57,8 +111,9 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "Reset view", "R", self.live.reset)
         self._action(view_menu, "Previous dataset camera", "[", lambda: self.live.step_camera(-1))
         self._action(view_menu, "Next dataset camera", "]", lambda: self.live.step_camera(+1))
-        heatmap = self.compare.heatmap
-        self._action(view_menu, "Error heat-map", "H", heatmap.toggle)
+        self._action(view_menu, "Error heat-map", "H", self.compare.heatmap.toggle)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "Mouse and keys", "F1", self.show_help)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -76,6 +131,7 @@ class MainWindow(QMainWindow):
         live.message.connect(self.show_message)
         self.compare_worker.compared.connect(self.compare.show_result)
         self.compare_worker.compare_failed.connect(self.show_message)
+        self.train.message.connect(self.show_message)
         session.student_changed.connect(self._snapshot_or_models_changed)
         session.teacher_changed.connect(self._snapshot_or_models_changed)
         session.scene_changed.connect(self._scene_changed)
@@ -94,7 +150,8 @@ class MainWindow(QMainWindow):
         self.compare_worker.set_models(session.teacher, session.student)
         teacher = session.checkpoint.teacher
         self.compare.set_model_names(f"Teacher ({teacher['kind']})" if teacher else "Teacher",
-                                     session.student_label.capitalize())
+                                     session.student_label.capitalize(),
+                                     (architecture(session.teacher), architecture(session.student)))
         self.compare.show_missing(session.teacher is not None, session.student is not None)
         size = compare_intrinsics(session.meta.intrinsics)
         self.compare.set_compare_size(size.width, size.height)
@@ -109,21 +166,75 @@ class MainWindow(QMainWindow):
         intrinsics = compare_intrinsics(self.session.meta.intrinsics)
         self.compare_worker.request(CompareRequest(self.live.camera.c2w(), intrinsics, self.live.camera_ref))
 
+    # ---- saving and messages ------------------------------------------------------------------------------
     def save_view(self) -> None:
-        if self.live.save_frame() is None:
-            self.show_message("nothing rendered yet")
+        try:
+            path = self.live.save_frame()
+        except OSError as exc:
+            self.show_message(str(exc), 20_000)
+            return
+        self.show_message("nothing rendered yet" if path is None else f"saved the view as {path}")
 
     def save_window_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save window", "r2l-window.png", "PNG images (*.png)")
+        start = view_folders()[0] / "r2l-window.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save window", str(start), "PNG images (*.png)")
         if path:
-            self.grab().save(path)
-            self.show_message(f"saved {path}")
+            self.save_window(path)
 
-    def show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+    def save_window(self, path: str) -> bool:
+        path = path if Path(path).suffix else f"{path}.png"
+        if self.grab().save(path):
+            self.show_message(f"saved the window as {path}")
+            return True
+        self.show_message(f"could not save the window as {path}: check that its folder exists and is writable",
+                          20_000)
+        return False
 
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def show_help(self) -> None:
+        self.help_box = show_keys_help(self)
+
+    # ---- closing ------------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        self.train.shutdown()
-        self.live.stop()
-        self.compare_worker.stop()
+        if not self._threads_ended():
+            event.ignore()
+            return
+        self.close_timer.stop()
+        self.is_closed = True
         super().closeEvent(event)
+        self.closed.emit()
+
+    def _threads_ended(self) -> bool:
+        """Ask every thread to end; True once none runs. A running job is stopped only if the user agrees; until
+        its thread ends (it saves first) closing polls instead of blocking the window."""
+        if self.train.busy:
+            if not self.closing:
+                if not ask(self, "A job is running. Stop it (it saves what it has learnt so far) and close?"):
+                    return False
+                self.closing = True
+                self.train.stop()
+                self.show_message("stopping the job before closing: it saves and ends at its next step...", 0)
+                self.close_timer.start()
+            return False
+        self.closing = True
+        self.live.request_stop()
+        self.compare_worker.request_stop()
+        threads = (self.live.worker, self.compare_worker)
+        for thread in threads:
+            thread.wait(THREAD_WAIT_MS)
+        if any(thread.isRunning() for thread in threads):
+            self.close_timer.start()
+            return False
+        return True
+
+    def wait_for_threads(self) -> None:
+        """Stop and join every thread, blocking (after the event loop ended without the window closing)."""
+        if self.train.thread is not None:
+            self.train.thread.stop()
+            self.train.thread.wait()
+        self.live.request_stop()
+        self.compare_worker.request_stop()
+        self.live.worker.wait()
+        self.compare_worker.wait()

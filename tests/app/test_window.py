@@ -151,3 +151,34 @@ def test_a_scene_without_models_opens_with_a_message(qtbot, make_window, scene_w
     azimuth = window.live.camera.azimuth
     drag(window.canvas, (40, 80), (90, 80))
     assert window.live.camera.azimuth != azimuth and window.live.last_frame is None and message.isVisible()
+
+
+def test_a_screenshot_waits_for_a_full_size_frame_however_slow_the_model(qtbot, make_window, demo_checkpoint, tmp_path):
+    from r2l_viewer.app.screenshot import ScreenshotOnReady
+
+    window = make_window(demo_checkpoint)
+    wait_at_rest(qtbot, window)
+    window.live.governor.max_rest_seconds = 1e-4  # as with a slow model: rest frames get capped to a smaller size
+    with qtbot.waitSignal(window.live.full_frame_shown, timeout=30_000) as shown:
+        window.live.refresh()
+    assert not window.live.is_full_size(shown.args[0]), "the premise: a capped rest frame"
+    shot = tmp_path / "shot.png"
+    taker = ScreenshotOnReady(window, str(shot), timeout_s=60)
+    window.live.refresh()  # (the command's first frames come after the taker is made; here a fresh one)
+    qtbot.waitUntil(lambda: window.is_closed, timeout=60_000)
+    assert taker.exit_code == 0 and shot.exists()
+    assert taker.saved_frame.rgb.shape[:2] == (160, 160) and window.live.is_full_size(taker.saved_frame)
+
+
+def test_frames_while_dragging_are_smaller_than_the_rest_frame(qtbot, make_window, demo_checkpoint):
+    window = make_window(demo_checkpoint, size=(480, 480))
+    wait_at_rest(qtbot, window, timeout=60_000)
+    frames = []
+    window.live.frame_shown.connect(frames.append)
+    for step in range(4):  # a slow drag: each move renders (newest camera wins) before the camera comes to rest
+        drag(window.canvas, (100 + 20 * step, 100), (120 + 20 * step, 110), steps=2)
+        qtbot.wait(40)
+    wait_at_rest(qtbot, window, timeout=60_000)
+    rest = window.live.last_frame  # full size, unless this machine is too slow for it within the rest budget
+    moving = [f for f in frames if not f.full]
+    assert rest.full and moving and all(f.pixels < rest.pixels for f in moving), [f.rgb.shape for f in moving]
