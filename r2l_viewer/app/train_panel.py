@@ -141,7 +141,7 @@ class TrainPanel(QWidget):
         except ConfigError as exc:
             self.say(f"settings: {exc}", error=True)
             return False
-        force = False
+        force = name == "distill"  # the button asks for a new student in place of the one shown (as before)
         if name == "teacher" and self.session.checkpoint.teacher is not None:
             if not self.confirm("This scene already has a teacher. Train a new one in its place? "
                                 "The student was distilled from the old one."):
