@@ -14,7 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from r2l_viewer.core.colormap import error_image
 from r2l_viewer.core.config import validate
-from r2l_viewer.core.datasets import Split, load_dataset
+from r2l_viewer.core.datasets import Split
 from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import psnr, ssim
 from r2l_viewer.core.models import parameter_count
@@ -85,8 +85,7 @@ class Evaluate:
         if scene is None:
             raise JobError(f"{ctx.workspace.checkpoint}: no such scene checkpoint")
         save_dir = self._save_dir()
-        data, downscale = ctx.data_source()
-        split = load_dataset(data, downscale, (cfg.split,)).split(cfg.split)
+        split = ctx.dataset((cfg.split,)).split(cfg.split)
         self.split, self.device = split, ctx.torch_device
         self.views = list(range(len(split) if not cfg.limit else min(cfg.limit, len(split))))
         roles = [role for role in ("teacher", "student") if getattr(scene, role) is not None]

@@ -40,7 +40,8 @@ class TrainingJob(ABC):
         self.validation_pending = False  # stopped during a validation: the resumed run does it first
         self.current_step = self.last_saved = 0
         self._preview_sent = float("-inf")
-        self._started = None
+        self._started: float | None = None
+        self._last_report = 0.0
         self._state: dict | None = None
         self._state_loaded = False
 
@@ -143,8 +144,8 @@ class TrainingJob(ABC):
         total = self.config.steps
         if self.validation_pending and step < total:  # (at the end, the final validation below is that one)
             yield from self._validation(step, total)
-        meter, last_report, started = RateMeter(), 0.0, time.perf_counter() - self.elapsed
-        self._started = started
+        meter, self._last_report = RateMeter(), 0.0
+        self._started = time.perf_counter() - self.elapsed
         while step < total:
             if self.ctx.stop.is_set():
                 yield from self._stop(step)
@@ -153,26 +154,30 @@ class TrainingJob(ABC):
             result = self.train_step(step)
             if result is None:
                 continue  # interrupted mid-step: the loop sees the stop flag next
-            loss, rays = result
             step = self.current_step = step + 1
-            meter.update(rays)
-            for message in self.pending_logs():
-                yield from self._log(step, message)
-            self.elapsed = time.perf_counter() - started
-            if time.perf_counter() - last_report > REPORT_SECONDS or step == total:
-                last_report = time.perf_counter()
-                yield from self._emit(self._progress(step, total, loss, lr, meter))
-            if self.config.val_every and step % self.config.val_every == 0 and step < total:
-                yield from self._validation(step, total)
-                meter.restart()
-            if step % self.config.save_every == 0 and step < total:
-                self._save(step, complete=False)
-                yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
-                meter.restart()
+            yield from self._after_step(step, total, result, lr, meter)
         yield from self._validation(step, total)
         self._save(step, complete=True)
         self.ctx.workspace.drop_state(self.stage)
         yield from self._emit(Event(self.stage, DONE, step, total, metrics=self.last_metrics, message=self.summary()))
+
+    def _after_step(self, step: int, total: int, result: tuple, lr: float, meter: RateMeter) -> Iterator[Event]:
+        """Report, validate and save on schedule after a step."""
+        loss, rays = result
+        meter.update(rays)
+        for message in self.pending_logs():
+            yield from self._log(step, message)
+        self.elapsed = time.perf_counter() - self._started
+        if time.perf_counter() - self._last_report > REPORT_SECONDS or step == total:
+            self._last_report = time.perf_counter()
+            yield from self._emit(self._progress(step, total, loss, lr, meter))
+        if self.config.val_every and step % self.config.val_every == 0 and step < total:
+            yield from self._validation(step, total)
+            meter.restart()
+        if step % self.config.save_every == 0 and step < total:
+            self._save(step, complete=False)
+            yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
+            meter.restart()
 
     def summary(self) -> str:
         return f"{self.stage} done in {self.elapsed:.0f} s"
@@ -212,13 +217,13 @@ class TrainingJob(ABC):
     def _stop(self, step: int) -> Iterator[Event]:
         """Stopped: save what is meaningful. Nothing goes into the scene before the first step (an untrained
         model would replace a good one), and nothing new when no step ran since the last save."""
-        if step > self.start_step or (step and self.validation_pending):
+        if step and (step != self.last_saved or self.validation_pending):
             if self._started is not None:
                 self.elapsed = time.perf_counter() - self._started
             self._save(step, complete=False)
             message = f"stopped at step {step}; saved"
         elif step:
-            message = f"stopped at step {step}; the state saved at that step is kept"
+            message = f"stopped at step {step}; the save at that step is kept"
         else:
             message = "stopped before the first step; nothing saved"
         yield from self._emit(Event(self.stage, STOPPED, step, self.config.steps, message=message))

@@ -38,3 +38,23 @@ def test_the_pool_fills_then_overwrites_its_oldest_entries():
     pool.add(_batch(3, 0), worst_first, fraction=1.0)
     pool.add(_batch(3, 10), worst_first, fraction=1.0)
     assert _assert_whole_rays(pool).tolist() == [11.0, 12.0, 2.0, 10.0]
+
+
+class RepeatedIndexWrites(torch.Tensor):
+    """A tensor that fails on a write through repeated indices: which value lands there is not defined (it
+    differs between devices and between the origins, directions and colours written one after another)."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.__setitem__ and isinstance(args[1], torch.Tensor) and args[1].dtype == torch.long:
+            assert args[1].unique().numel() == args[1].numel(), "a write through repeated ring positions"
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_no_write_goes_through_repeated_ring_positions():
+    pool = HardExamplePool(capacity=5)
+    for name in ("origins", "directions", "rgb"):
+        setattr(pool, name, getattr(pool, name).as_subclass(RepeatedIndexWrites))
+    pool.add(_batch(3, 0), torch.ones(3), fraction=1.0)
+    pool.add(_batch(40, 100), torch.arange(40, dtype=torch.float32), fraction=0.5)  # 20 rows, 5 places, 3 taken
+    assert sorted(_assert_whole_rays(pool).tolist()) == [135.0, 136.0, 137.0, 138.0, 139.0]  # the worst five

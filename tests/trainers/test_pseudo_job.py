@@ -34,7 +34,8 @@ def _fail_once(monkeypatch, target, name, when):
 @pytest.mark.parametrize("point", ["shard", "manifest"])
 def test_a_full_disk_gives_one_line_then_resume_finishes_the_set(taught_scene, tmp_path, monkeypatch, point):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
-    reference = PseudoStore(folder / "scene.pseudo")
+    preset.pseudo = dataclasses.replace(preset.pseudo, images=8)  # shards of 5: the second one fails
+    reference = PseudoStore(folder / "scene.pseudo")  # the fixture's 12 views, made by an uninterrupted run
     if point == "shard":  # the second shard's colours
         failed = _fail_once(monkeypatch, pseudo_store.np, "save", lambda p: "shard_00001" in p)
     else:  # the manifest that records the second shard
@@ -50,16 +51,17 @@ def test_a_full_disk_gives_one_line_then_resume_finishes_the_set(taught_scene, t
     assert sorted(p.name for p in new.iterdir()) == ["manifest.json", "shard_00000"]  # no .tmp, no stray shard
     assert PseudoStore(new).manifest()["images"] == 5
     assert reference.manifest()["complete"] and reference.manifest()["images"] == 12  # the old set is untouched
+    expected = [reference.read_shard(index)["rgb"] for index in range(2)]
 
     monkeypatch.undo()
     events = list(run_job("pseudo", preset, context(folder, resume=True)))
-    assert events[-1].kind == DONE and events[-1].metrics["images"] == 12
+    assert events[-1].kind == DONE and events[-1].metrics["images"] == 8
     assert any(e.kind == LOG and "resuming after 5 views" in e.message for e in events)
     assert not new.exists()
     store = PseudoStore(folder / "scene.pseudo")
-    assert [s["images"] for s in store.manifest()["shards"]] == [5, 5, 2]
-    for index in range(3):  # the same views as an uninterrupted run
-        assert np.array_equal(store.read_shard(index)["rgb"], reference.read_shard(index)["rgb"])
+    assert [s["images"] for s in store.manifest()["shards"]] == [5, 3]
+    assert np.array_equal(store.read_shard(0)["rgb"], expected[0])  # the same views as an uninterrupted run
+    assert np.array_equal(store.read_shard(1)["rgb"], expected[1][:3])
 
 
 def test_opening_a_store_clears_what_a_crash_left(tmp_path):
@@ -97,6 +99,7 @@ def test_resume_extends_the_set_when_only_the_count_grew(taught_scene, tmp_path)
 
 def test_a_new_set_replaces_a_complete_one_only_once_it_is_complete(taught_scene, tmp_path):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset.pseudo = dataclasses.replace(preset.pseudo, images=8)
     old = os.stat(folder / "scene.pseudo" / "manifest.json").st_mtime_ns
     ctx = context(folder, seed=1)
     events = []
@@ -111,4 +114,4 @@ def test_a_new_set_replaces_a_complete_one_only_once_it_is_complete(taught_scene
     events = list(run_job("pseudo", preset, context(folder, seed=1, resume=True)))
     assert events[-1].kind == DONE and not (folder / "scene.pseudo.new").exists()
     manifest = PseudoStore(folder / "scene.pseudo").manifest()
-    assert manifest["complete"] and manifest["settings"]["seed"] == 1 and manifest["images"] == 12
+    assert manifest["complete"] and manifest["settings"]["seed"] == 1 and manifest["images"] == 8
