@@ -177,7 +177,8 @@ class RunContext:
 
     def data_source(self) -> tuple[str, int]:
         """The dataset and downscale to use: as given, else as recorded in the scene checkpoint."""
-        scene = self.scene() if self.workspace.checkpoint.exists() else None
+        given = self.data is not None and self.downscale is not None
+        scene = self.scene() if not given and self.workspace.checkpoint.exists() else None
         data = self.data or (scene.meta.source if scene else None)
         if data is None:
             raise JobError("no dataset given: pass --data DIR (a Blender or LLFF scene folder, or 'demo')")
