@@ -13,7 +13,7 @@ from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 from r2l_viewer.core.models.nerf import NerfWeightsError
 
-from .cli_args import add_config_flags, apply_overrides
+from .cli_args import add_config_flags, apply_overrides, positive_int
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
 from .import_nerf import import_nerf
@@ -21,9 +21,9 @@ from .inspection import check_data, describe_preset
 from .pipeline import run_all, run_job
 from .presets import PRESETS, get_preset
 from .progress import ProgressPrinter
-from .workspace import JobError, RunContext, Workspace
+from .workspace import JobError, RunContext, Workspace, describe_os_error
 
-USER_ERRORS = (DatasetError, CheckpointError, NerfWeightsError, ConfigError, DeviceError, JobError, ValueError, FileNotFoundError)
+USER_ERRORS = (DatasetError, CheckpointError, NerfWeightsError, ConfigError, DeviceError, JobError, ValueError)
 JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
 JOB_FLAGS = {
     "teacher": ("teacher",),
@@ -44,6 +44,11 @@ DOWNSCALE_HELP = (
     "records; read from images_N/ when present, else from a folder whose factor divides N), the demo's 400x400 "
     "(default: Blender 1, LLFF 8, demo 4, i.e. 100x100)"
 )
+FORCE_HELP = {
+    "teacher": "replace the teacher the checkpoint already has (its student would no longer match)",
+    "distill": "replace the finished student the checkpoint already has",
+    "all": "replace the teacher (and then the pseudo data and student) the checkpoint already has",
+}
 
 
 def _print(result: dict, as_json: bool) -> None:
@@ -81,8 +86,9 @@ def cmd_import_nerf(args) -> int:
 class StopOnInterrupt:
     """First Ctrl-C asks the job to stop cleanly (it saves); a second one aborts."""
 
-    def __init__(self, ctx: RunContext):
-        self.ctx = ctx
+    def __init__(self, ctx: RunContext, message: str = "r2l-train: stopping after the current step and saving "
+                                                         "(Ctrl-C again to abort)"):
+        self.ctx, self.message = ctx, message
 
     def __enter__(self):
         self.previous = signal.signal(signal.SIGINT, self._handle)
@@ -91,7 +97,7 @@ class StopOnInterrupt:
     def _handle(self, signum, frame):
         if self.ctx.stop.is_set():
             raise KeyboardInterrupt
-        print("\nr2l-train: stopping after the current step and saving (Ctrl-C again to abort)", file=sys.stderr)
+        print("\n" + self.message, file=sys.stderr)
         self.ctx.stop.set()
 
     def __exit__(self, *exc):
@@ -105,9 +111,10 @@ def cmd_job(args) -> int:
         setattr(preset, name, apply_overrides(getattr(preset, name), args, name))
     ctx = RunContext(
         Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device, seed=args.seed,
-        resume=args.resume, force=args.force,
+        resume=args.resume, force=getattr(args, "force", False),
     )
     ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
+    ctx.workspace.check_writable()  # and when the checkpoint cannot be written
     events = run_all(preset, ctx) if args.command == "all" else run_job(args.command, preset, ctx)
     with StopOnInterrupt(ctx):
         last = ProgressPrinter(quiet=args.quiet).consume(events)
@@ -123,11 +130,12 @@ def _add_job_parser(sub, name: str) -> None:
     p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
     p.add_argument("--data", help="a Blender or LLFF scene folder, or 'demo' (default: the checkpoint's dataset)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
-    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
+    p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save")
-    p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
+    if name in FORCE_HELP:
+        p.add_argument("--force", action="store_true", help=FORCE_HELP[name])
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     for job in JOB_FLAGS[name]:
         add_config_flags(p, JOB_SETTINGS[job], job)
@@ -150,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-data", help="load a dataset folder and summarise it")
     p.add_argument("folder", help="a Blender or LLFF scene folder, or 'demo'")
-    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP)
+    p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
 
@@ -159,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "nerf-pytorch (a .tar with network_fn_state_dict and network_fine_state_dict), to distil it.")
     p.add_argument("weights", help="the nerf-pytorch checkpoint (.tar)")
     p.add_argument("--data", required=True, help="the Blender or LLFF folder the NeRF was trained on")
-    p.add_argument("--downscale", type=int, help=DOWNSCALE_HELP)
+    p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -182,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"r2l-train: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"r2l-train: error: {describe_os_error(exc)}; fix it (free space, permissions) and run the same "
+              "command again (with --resume for a job that saved)", file=sys.stderr)
         return 2
 
 

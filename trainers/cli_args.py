@@ -20,11 +20,28 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got '{text}'")
 
 
-def _parse_tuple(text: str) -> tuple:
+def _tuple_parser(kind):
+    """Numbers separated by commas (or spaces) as a tuple of `kind` (int or float)."""
+    what = "whole numbers" if kind is int else "numbers"
+
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(kind(v) for v in text.replace(",", " ").split())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} separated by commas, got '{text}'") from None
+
+    return parse
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     try:
-        return tuple(float(v) for v in text.replace(",", " ").split())
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
 
 
 def _parse_optional(inner):
@@ -45,7 +62,8 @@ def _parser_for(hint, default):
     if hint in (int, float, str):
         return hint
     if hint is tuple or origin is tuple:
-        return _parse_tuple
+        whole = isinstance(default, tuple) and bool(default) and all(type(v) is int for v in default)
+        return _tuple_parser(int if whole else float)
     return None  # dicts and other structured values are not set from the command line
 
 

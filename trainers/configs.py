@@ -19,7 +19,8 @@ class TeacherConfig:
     mlp_lr: float = param(2e-3, "learning rate of the grid teacher's colour MLP", min=1e-7, max=1.0)
     lr_final_factor: float = param(0.1, "learning rate at the last step, as a fraction of the first (exponential decay)", min=1e-4, max=1.0)
     start_resolution: int = param(48, "grid teacher: starting voxels per side, doubled towards grid.resolution", min=4, max=1024)
-    upsample_steps: tuple = param((300, 700, 1200), "grid teacher: steps at which the grid grows towards full resolution")
+    upsample_steps: tuple = param((300, 700, 1200), "grid teacher: steps at which the grid grows towards full "
+                                  "resolution (increasing step numbers)", min=1, order="<")
     tv_weight: float = param(1e-5, "grid teacher: weight of the density total-variation prior", min=0.0)
     occupancy_every: int = param(50, "grid teacher: steps between empty-space map refreshes", min=1)
     grid: GridConfig = param(GridConfig(), "the grid teacher's shape")
@@ -34,9 +35,12 @@ class PseudoConfig:
     """Let the teacher render random views as the student's training data."""
 
     images: int = param(1000, "pseudo views to render", min=1, max=1_000_000, gui=True)
-    focal_scale: tuple = param((1.0, 2.0), "focal length multiplied by U[lo, hi) per view (zooms in on detail)")
-    radius_scale: tuple = param((1.0, 1.0), "camera distance multiplied by U[lo, hi) per view")
-    elevation: tuple | None = param(None, "elevation range in degrees (None: the training cameras' range)")
+    focal_scale: tuple = param((1.0, 2.0), "focal length multiplied by U[lo, hi) per view (zooms in on detail)",
+                               min=0.1, max=100.0, length=2, order="<=")
+    radius_scale: tuple = param((1.0, 1.0), "camera distance multiplied by U[lo, hi) per view", min=0.1, max=100.0,
+                                length=2, order="<=")
+    elevation: tuple | None = param(None, "elevation range lo,hi in degrees, -90 to 90 (None: the training "
+                                          "cameras' range)", min=-90.0, max=90.0, length=2, order="<=")
     shard_images: int = param(256, "views per shard file", min=1, max=100_000)
     render_chunk: int = param(16384, "rays per teacher call while rendering", min=256)
 
@@ -88,7 +92,11 @@ class EvalConfig:
     split: str = param("test", "which split to evaluate", choices=("train", "val", "test"))
     limit: int = param(0, "evaluate only the first N views (0: all)", min=0)
     warmup: int = param(1, "untimed renders before timing", min=0)
-    chunk: int = param(16384, "rays per model call", min=256)
+    chunk: int = param(16384, "rays per model call (fewer on a CPU for big models, to stop within a second)", min=256)
+    save_dir: str | None = param(None, "write <view>_teacher/_student/_truth/_error.png per view into this folder")
 
 
-JOB_CONFIGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
+JOB_CONFIGS = {
+    "teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig,
+    "evaluate": EvalConfig,
+}

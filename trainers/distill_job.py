@@ -8,14 +8,15 @@ from collections.abc import Iterator
 import torch
 
 from r2l_viewer.core.models import Student, StudentConfig, model_from_record
-from r2l_viewer.core.render import render_image
+from r2l_viewer.core.render import RenderInterrupted, render_image
 
 from .configs import DistillConfig, PseudoConfig
 from .events import LOG, Event
 from .online_views import OnlineViews
 from .pseudo_store import PseudoStore
 from .schedule import warmup_then_decay
-from .student_job import StudentJob
+from .responsive import rays_per_call
+from .student_job import RENDER_CHUNK, StudentJob, describe_student
 from .workspace import JobError, RunContext
 
 
@@ -49,11 +50,25 @@ class Distill(StudentJob):
         super().__init__(config, ctx)
         self.pseudo = pseudo or PseudoConfig()
 
+    def finished_note(self) -> str | None:
+        scene = self.ctx.scene()
+        student = scene.student if scene is not None and scene.teacher is not None else None
+        if student is None or not student.get("complete") or student.get("teacher_id") != scene.teacher.get("id"):
+            return None
+        return (f"{self.ctx.workspace.checkpoint.name}: the student already finished ({describe_student(student)}); "
+                "nothing to resume")
+
     def setup(self) -> Iterator[Event]:
         cfg, ctx = self.config, self.ctx
         scene = ctx.require_scene("teacher")
         state = self.resume_state()
+        if state is None and not ctx.force and scene.student is not None and scene.student.get("complete"):
+            raise JobError(
+                f"{ctx.workspace.checkpoint}: already has a student ({describe_student(scene.student)}); use --resume "
+                "to continue an interrupted run, --force to replace it"
+            )
         teacher = scene.build_teacher(self.device)
+        chunk = rays_per_call(teacher, self.device, RENDER_CHUNK)
         if state is not None:
             self.student = model_from_record(state["model"], self.device).train()
         else:
@@ -63,20 +78,35 @@ class Distill(StudentJob):
         self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
         self.pool = self.make_pool(cfg.hard_rays)
         if cfg.online:
-            next_index = int(state.get("online_next", 0)) if state else 0
             yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"rendering {cfg.online_buffer} online views")
-            self.source = OnlineViews(teacher, scene.meta, self.pseudo, ctx.seed, cfg.online_buffer, next_index)
+            self.source = OnlineViews(teacher, scene.meta, self.pseudo, ctx.seed, cfg.online_buffer,
+                                      self.online_views_before(self.start_step), ctx.stop, chunk)
         else:
             self.source = self._pseudo_views(scene)
-            manifest = PseudoStore(ctx.workspace.pseudo_dir).manifest()
-            yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"training on {manifest['images']} pseudo views")
+            yield from self._pseudo_notes()
         if state is not None:
             self.resume_student_state(state)
         self.choose_validation_views(ctx.dataset(("train", "val")))
         self.teacher_renders = [
-            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics).rgb for i in self.val_index
+            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics, chunk, stop=ctx.stop).rgb
+            for i in self.val_index
         ]
         self.teacher = teacher
+
+    def _pseudo_notes(self) -> Iterator[Event]:
+        cfg, manifest = self.config, PseudoStore(self.ctx.workspace.pseudo_dir).manifest()
+        yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"training on {manifest['images']} pseudo views")
+        if not manifest.get("complete"):
+            yield Event(self.stage, LOG, self.start_step, cfg.steps,
+                        message=f"note: the pseudo data is incomplete ({manifest['images']} of {manifest['planned']} "
+                                "views, its rendering was stopped); training on what there is. Finish it with "
+                                "`r2l-train pseudo --resume` first for the full set")
+
+    def online_views_before(self, step: int) -> int:
+        """How many online views were rendered before `step` began: the buffer's first fill, then one view at the
+        start of every online_every-th step. A function of the step, so a resumed run rebuilds the buffer exactly."""
+        cfg = self.config
+        return cfg.online_buffer + max(step - 1, 0) // cfg.online_every
 
     def _pseudo_views(self, scene):
         store = PseudoStore(self.ctx.workspace.pseudo_dir)
@@ -94,7 +124,10 @@ class Distill(StudentJob):
 
     def train_step(self, step: int):
         if self.config.online and step > 0 and step % self.config.online_every == 0:
-            self.source.refresh()
+            try:  # part of the step: a stop during it leaves nothing applied, and the resumed run renders it again
+                self.source.refresh(self.ctx.stop)
+            except RenderInterrupted:
+                return None
         return super().train_step(step)
 
     def save(self, step: int, complete: bool) -> None:
@@ -102,7 +135,7 @@ class Distill(StudentJob):
         if not complete:
             state = self.student_state(step)
             if self.config.online:
-                state["online_next"] = self.source.next_index
+                state["online_next"] = self.online_views_before(step)
             self.ctx.workspace.save_state(self.stage, state)
 
     def summary(self) -> str:

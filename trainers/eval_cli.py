@@ -5,16 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.config import validate
-from r2l_viewer.core.datasets import load_dataset
-from r2l_viewer.core.device import resolve_device
 
-from .cli import USER_ERRORS
+from .cli import USER_ERRORS, StopOnInterrupt
+from .cli_args import positive_int
 from .configs import EvalConfig
-from .evaluate import evaluate_scene
+from .evaluate import Evaluate
+from .events import DONE
+from .progress import ProgressPrinter
+from .workspace import RunContext, Workspace, describe_os_error
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,12 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="the scene checkpoint (scene.ckpt)")
     p.add_argument("--data", help="the dataset folder or 'demo' (default: the one the scene was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="which split (default: test)")
-    p.add_argument("--downscale", type=int, help="image size 1/N (default: as trained)")
-    p.add_argument("--limit", type=int, default=0, help="only the first K views (default: all)")
+    p.add_argument("--downscale", type=positive_int, help="image size 1/N (default: as trained)")
+    p.add_argument("--limit", type=non_negative_int, default=0, help="only the first K views (default: all)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--warmup", type=int, default=1, help="untimed renders before timing (default 1)")
-    p.add_argument("--save", type=Path, help="write teacher | student | truth | error PNGs per view into this folder")
+    p.add_argument("--warmup", type=non_negative_int, default=1, help="untimed renders before timing (default 1)")
+    p.add_argument("--save", help="write <view>_teacher, _student, _truth and _error PNGs into this folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show full tracebacks of errors")
     return p
 
@@ -43,29 +54,45 @@ def print_table(result: dict) -> None:
         h, w = r["resolution"]
         print(f"{role:<9}{r['psnr']:>8.2f}{r['ssim']:>8.4f}{r['ms_per_frame']:>10.1f}"
               f"{r['flops_per_ray'] / 1e6:>12.3f}{r['bytes'] / 1e6:>8.2f}  {h}x{w} x {r['images']}")
-    gap = result.get("student_vs_teacher")
-    if gap:
-        print(f"student vs teacher: {gap['psnr']:.2f} dB apart; gap to truth {gap['psnr_gap']:+.2f} dB; "
-              f"{gap['speedup']:.1f}x faster per frame")
+    pair = result.get("student_vs_teacher")
+    if pair:
+        print(f"student's renders against the teacher's: PSNR {pair['psnr']:.2f} dB; against the truth the teacher is "
+              f"{pair['psnr_gap']:+.2f} dB ahead; the student is {pair['speedup']:.1f}x faster per frame")
+
+
+def evaluate(args) -> tuple[int, dict | None]:
+    """Run the evaluation job with a progress bar on stderr; (exit code, result or None when stopped)."""
+    config = EvalConfig(split=args.split, limit=args.limit, warmup=args.warmup, save_dir=args.save)
+    validate(config)
+    ctx = RunContext(Workspace(args.checkpoint), data=args.data, downscale=args.downscale, device=args.device)
+    ctx.torch_device  # fail now when the device does not exist
+    with StopOnInterrupt(ctx, "r2l-eval: stopping after the current render (Ctrl-C again to abort)"):
+        last = ProgressPrinter(quiet=args.quiet).consume(Evaluate(config, ctx).run())
+    if last is None or last.kind != DONE:
+        print("r2l-eval: stopped; nothing printed", file=sys.stderr)
+        return 130, None
+    return 0, last.metrics
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        config = EvalConfig(split=args.split, limit=args.limit, warmup=args.warmup)
-        validate(config)
-        scene = load_scene(args.checkpoint)
-        data = args.data or scene.meta.source
-        if data is None:
-            raise ValueError(f"{args.checkpoint}: records no dataset; pass --data")
-        downscale = args.downscale or int(scene.meta.extra.get("downscale", 1))
-        split = load_dataset(data, downscale, (args.split,)).split(args.split)
-        result = evaluate_scene(scene, split, args.split, config, resolve_device(args.device), args.save)
+        code, result = evaluate(args)
+    except KeyboardInterrupt:
+        print("r2l-eval: interrupted", file=sys.stderr)
+        return 130
     except USER_ERRORS as exc:
         if args.debug:
             raise
         print(f"r2l-eval: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"r2l-eval: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+    if result is None:
+        return code
     if args.json:
         print(json.dumps(result, indent=2))
     else:

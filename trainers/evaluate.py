@@ -1,27 +1,34 @@
-"""Evaluate teacher and student against a split's real images: PSNR, SSIM, latency, FLOPs, size; save PNGs."""
+"""Job: evaluate teacher and student against a split's real images (PSNR, SSIM, latency, FLOPs, size); save PNGs."""
 
 from __future__ import annotations
 
 import io
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import imageio.v3 as iio
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from r2l_viewer.core.checkpoint import SceneCheckpoint
 from r2l_viewer.core.colormap import error_image
+from r2l_viewer.core.config import validate
 from r2l_viewer.core.datasets import Split
 from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import psnr, ssim
 from r2l_viewer.core.models import parameter_count
 from r2l_viewer.core.rays import camera_rays
-from r2l_viewer.core.render import render_image
-from torch.utils.flop_counter import FlopCounterMode
+from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
 
 from .configs import EvalConfig
-from .events import to_preview
+from .events import DONE, LOG, PROGRESS, STOPPED, Event, small_preview, to_preview
+from .responsive import rays_per_call
+from .workspace import JobError, RunContext
+
+STAGE = "evaluate"
+FLOP_RAYS = 1024  # FLOPs are counted on this many of a view's rays (a whole view at once could need tens of GB)
+PREVIEW_SECONDS = 2.0
 
 
 def _synchronize(device: torch.device) -> None:
@@ -29,22 +36,26 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_render(model, pose, intrinsics, chunk: int, device) -> tuple[torch.Tensor, float]:
+def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = None) -> tuple[torch.Tensor, float]:
     """Render one view; returns (rgb [H, W, 3] on the CPU, milliseconds of rendering)."""
     _synchronize(device)
     start = time.perf_counter()
-    rgb = render_image(model, pose.to(device), intrinsics, chunk, out_device=None).rgb
+    rgb = render_image(model, pose.to(device), intrinsics, chunk, out_device=None, stop=stop).rgb
     _synchronize(device)
     return rgb.cpu(), (time.perf_counter() - start) * 1000.0
 
 
-def counted_flops_per_ray(model, pose, intrinsics, device) -> float:
-    """Matrix-product FLOPs per ray of rendering one real view, counted while running it."""
+def counted_flops_per_ray(model, pose, intrinsics, device, rays: int = FLOP_RAYS) -> float:
+    """Matrix-product FLOPs per ray of rendering a real view, counted while running `rays` of its rays spread
+    evenly over the image (not the whole view in one call: memory stays small)."""
     origins, directions = camera_rays(pose.to(device), intrinsics)
+    origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
+    stride = max(1, origins.shape[0] // rays)
+    origins, directions = origins[::stride][:rays], directions[::stride][:rays]
     counter = FlopCounterMode(display=False)
     with torch.inference_mode(), counter:
-        model(origins.reshape(-1, 3), directions.reshape(-1, 3))
-    return counter.get_total_flops() / (intrinsics.height * intrinsics.width)
+        model(origins, directions)
+    return counter.get_total_flops() / origins.shape[0]
 
 
 def stored_bytes(record: dict) -> int:
@@ -54,68 +65,128 @@ def stored_bytes(record: dict) -> int:
     return buffer.tell()
 
 
-def evaluate_model(model, record: dict, split: Split, views: list[int], config: EvalConfig, device) -> tuple[dict, list]:
-    """Metrics of one model on the views; also returns its renders (CPU tensors)."""
-    intr = split.intrinsics
-    for _ in range(config.warmup):
-        timed_render(model, split.poses[views[0]], intr, config.chunk, device)
-    renders, times, psnrs, ssims = [], [], [], []
-    for i in views:
-        rgb, ms = timed_render(model, split.poses[i], intr, config.chunk, device)
-        renders.append(rgb)
-        times.append(ms)
-        psnrs.append(psnr(rgb, split.images[i]))
-        ssims.append(ssim(rgb, split.images[i]))
-    result = {
-        "psnr": statistics.fmean(psnrs),
-        "ssim": statistics.fmean(ssims),
-        "ms_per_frame": statistics.median(times),
-        "flops_per_ray": counted_flops_per_ray(model, split.poses[views[0]], intr, device),
-        "params": parameter_count(model),
-        "bytes": stored_bytes(record),
-        "resolution": [intr.height, intr.width],
-        "images": len(views),
-    }
-    return result, renders
+class Evaluate:
+    """The evaluation job: `run()` yields a progress event per view rendered and ends with DONE, whose `metrics`
+    hold the result (for `teacher` and `student`: psnr, ssim, ms_per_frame, flops_per_ray, params, bytes,
+    resolution, images; and `student_vs_teacher`). It reads the scene and writes only PNGs, when asked."""
 
+    stage = STAGE
 
-def evaluate_scene(scene: SceneCheckpoint, split: Split, split_name: str, config: EvalConfig, device,
-                   save_dir: Path | None = None) -> dict:
-    """Teacher and student (whichever the scene has) on the split; the student-teacher gap and speed-up."""
-    views = list(range(len(split) if not config.limit else min(config.limit, len(split))))
-    result = {"scene": scene.meta.name, "split": split_name, "device": describe_device(device)}
-    renders = {}
-    for role in ("teacher", "student"):
-        record = getattr(scene, role)
-        if record is None:
-            result[role] = None
-            continue
-        model = scene.build_teacher(device) if role == "teacher" else scene.build_student(device)
-        result[role], renders[role] = evaluate_model(model, record, split, views, config, device)
-        result[role]["kind"] = record["kind"]
-        if role == "student":
-            result[role]["stage"] = record.get("stage")
-    if len(renders) == 2:
+    def __init__(self, config: EvalConfig, ctx: RunContext):
+        validate(config)
+        self.config, self.ctx = config, ctx
+
+    def model_snapshot(self) -> dict | None:
+        return None
+
+    def run(self) -> Iterator[Event]:
+        cfg, ctx = self.config, self.ctx
+        scene = ctx.scene()
+        if scene is None:
+            raise JobError(f"{ctx.workspace.checkpoint}: no such scene checkpoint")
+        save_dir = self._save_dir()
+        split = ctx.dataset((cfg.split,)).split(cfg.split)
+        self.split, self.device = split, ctx.torch_device
+        self.views = list(range(len(split) if not cfg.limit else min(cfg.limit, len(split))))
+        roles = [role for role in ("teacher", "student") if getattr(scene, role) is not None]
+        self.total, self.done, self.last_preview = len(roles) * len(self.views), 0, 0.0
+        result = {"scene": scene.meta.name, "split": cfg.split, "device": describe_device(self.device)}
+        renders: dict[str, list] = {}
+        yield Event(STAGE, LOG, 0, self.total, message=f"{len(self.views)} {cfg.split} views at "
+                    f"{split.intrinsics.height}x{split.intrinsics.width}: {' and '.join(roles) or 'no models'}")
+        try:
+            for role in ("teacher", "student"):
+                record = getattr(scene, role)
+                if record is None:
+                    result[role] = None
+                    continue
+                model = scene.build_teacher(self.device) if role == "teacher" else scene.build_student(self.device)
+                renders[role] = []
+                result[role] = yield from self._evaluate(role, model, record, renders[role])
+        except RenderInterrupted:
+            yield Event(STAGE, STOPPED, self.done, self.total, message=f"stopped after {self.done} renders")
+            return
+        result.update(self._comparison(result, renders))
+        if save_dir is not None:
+            save_comparisons(save_dir, split, self.views, renders)
+            result["saved_to"] = str(save_dir)
+        yield Event(STAGE, DONE, self.total, self.total, metrics=result, message=summary_line(result))
+
+    def _save_dir(self) -> Path | None:
+        if not self.config.save_dir:
+            return None
+        folder = Path(self.config.save_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JobError(f"cannot create {folder} ({exc.strerror or exc}); choose another --save folder") from None
+        return folder
+
+    def _evaluate(self, role: str, model, record: dict, renders: list) -> Iterator[Event]:
+        """Render every view with one model (stop-aware), yielding progress; returns its metrics."""
+        cfg, split, stop = self.config, self.split, self.ctx.stop
+        intr, chunk = split.intrinsics, rays_per_call(model, self.device, cfg.chunk)
+        for _ in range(cfg.warmup):
+            timed_render(model, split.poses[self.views[0]], intr, chunk, self.device, stop)
+        times, psnrs, ssims = [], [], []
+        for i in self.views:
+            if stop.is_set():
+                raise RenderInterrupted("evaluation stopped")
+            rgb, ms = timed_render(model, split.poses[i], intr, chunk, self.device, stop)
+            renders.append(rgb)
+            times.append(ms)
+            psnrs.append(psnr(rgb, split.images[i]))
+            ssims.append(ssim(rgb, split.images[i]))
+            self.done += 1
+            yield self._progress(role, i, rgb, psnrs[-1])
+        return {
+            "psnr": statistics.fmean(psnrs),
+            "ssim": statistics.fmean(ssims),
+            "ms_per_frame": statistics.median(times),
+            "flops_per_ray": counted_flops_per_ray(model, split.poses[self.views[0]], intr, self.device),
+            "params": parameter_count(model),
+            "bytes": stored_bytes(record),
+            "resolution": [intr.height, intr.width],
+            "images": len(self.views),
+            "kind": record["kind"],
+        } | ({"stage": record.get("stage")} if role == "student" else {})
+
+    def _progress(self, role: str, index: int, rgb: torch.Tensor, value: float) -> Event:
+        preview = None
+        if time.monotonic() - self.last_preview > PREVIEW_SECONDS:
+            preview, self.last_preview = small_preview(rgb), time.monotonic()
+        name = self.split.names[index] if self.split.names else str(index)
+        return Event(STAGE, PROGRESS, self.done, self.total, psnr=value, preview=preview, message=f"{role} {name}")
+
+    @staticmethod
+    def _comparison(result: dict, renders: dict) -> dict:
+        if len(renders) != 2:
+            return {}
         t, s = result["teacher"], result["student"]
-        result["student_vs_teacher"] = {
+        return {"student_vs_teacher": {
             "psnr": statistics.fmean(psnr(a, b) for a, b in zip(renders["student"], renders["teacher"])),
             "psnr_gap": t["psnr"] - s["psnr"],
             "speedup": t["ms_per_frame"] / s["ms_per_frame"],
             "flops_ratio": t["flops_per_ray"] / s["flops_per_ray"] if s["flops_per_ray"] else None,
-        }
-    if save_dir is not None:
-        save_comparisons(save_dir, split, views, renders)
-        result["saved_to"] = str(save_dir)
-    return result
+        }}
+
+
+def summary_line(result: dict) -> str:
+    parts = [f"{role} {result[role]['psnr']:.2f} dB" for role in ("teacher", "student") if result.get(role)]
+    return "evaluated: " + (", ".join(parts) or "no models")
 
 
 def save_comparisons(folder: Path, split: Split, views: list[int], renders: dict) -> None:
-    """Per view one PNG: teacher | student | ground truth | error map of the student (|student - truth|)."""
+    """Per view up to four PNGs: `<view>_teacher.png`, `<view>_student.png`, `<view>_truth.png` and
+    `<view>_error.png` (a heat map of |student - truth|, or of the teacher when there is no student)."""
     folder.mkdir(parents=True, exist_ok=True)
     for k, i in enumerate(views):
+        name = split.names[i] if split.names else str(i)
         truth = split.images[i]
-        panels = [renders[r][k] for r in ("teacher", "student") if r in renders] + [truth]
+        images = {role: renders[role][k] for role in ("teacher", "student") if role in renders}
+        images["truth"] = truth
         worst = renders.get("student", renders.get("teacher"))
         if worst is not None:
-            panels.append(error_image(worst[k], truth))
-        iio.imwrite(folder / f"{split.names[i] if split.names else i}.png", to_preview(torch.cat(panels, dim=1)))
+            images["error"] = error_image(worst[k], truth)
+        for kind, image in images.items():
+            iio.imwrite(folder / f"{name}_{kind}.png", to_preview(image))

@@ -6,8 +6,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 PROGRESS, VALIDATION, SAVED, LOG, DONE, STOPPED = "progress", "validation", "saved", "log", "done", "stopped"
+PREVIEW_SIDE = 128  # previews are at most this many pixels on their long side
 
 
 @dataclass
@@ -75,3 +78,14 @@ def to_preview(image) -> np.ndarray:
     """An H x W x 3 float image in [0, 1] (tensor or array) as uint8 for display."""
     array = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
     return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def small_preview(image, side: int = PREVIEW_SIDE) -> np.ndarray:
+    """An H x W x 3 float image in [0, 1] as a uint8 preview at most `side` pixels on its long side (area-averaged)."""
+    tensor = image.detach().float().cpu() if hasattr(image, "detach") else torch.as_tensor(np.asarray(image), dtype=torch.float32)
+    h, w = tensor.shape[:2]
+    scale = side / max(h, w)
+    if scale < 1.0:
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        tensor = F.interpolate(tensor.permute(2, 0, 1)[None], size=size, mode="area")[0].permute(1, 2, 0)
+    return to_preview(tensor)

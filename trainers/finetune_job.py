@@ -12,7 +12,7 @@ from r2l_viewer.core.models import model_from_record
 from .configs import FinetuneConfig
 from .events import LOG, Event
 from .scene_io import model_entry
-from .student_job import StudentJob
+from .student_job import StudentJob, describe_student
 from .views import SplitViews
 from .workspace import RunContext
 
@@ -25,6 +25,14 @@ class Finetune(StudentJob):
         super().__init__(config, ctx)
         self.before = None
         self.best_psnr, self.best_step, self.best = float("-inf"), 0, None
+
+    def finished_note(self) -> str | None:
+        scene = self.ctx.scene()
+        student = scene.student if scene is not None else None
+        if student is None or not student.get("complete") or student.get("stage") != self.stage_name:
+            return None
+        return (f"{self.ctx.workspace.checkpoint.name}: finetuning already finished ({describe_student(student)}); "
+                "nothing to resume")
 
     def setup(self) -> Iterator[Event]:
         scene = self.ctx.require_scene("student")

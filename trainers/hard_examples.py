@@ -27,7 +27,8 @@ class HardExamplePool:
             return
         worst = errors.detach().topk(min(count, len(batch))).indices.cpu()
         picked = batch.select(worst.to(batch.origins.device))
-        rows = [t.detach().cpu() for t in (picked.origins, picked.directions, picked.rgb)]
+        # at most `capacity` rows (the worst first: topk is sorted), so no ring position is written twice at once
+        rows = [t.detach().cpu()[: self.capacity] for t in (picked.origins, picked.directions, picked.rgb)]
         if len(self) < self.capacity:
             room = self.capacity - len(self)
             self.origins = torch.cat([self.origins, rows[0][:room]])

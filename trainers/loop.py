@@ -8,13 +8,17 @@ from collections.abc import Iterator
 
 import torch
 
-from r2l_viewer.core.config import to_dict
+from r2l_viewer.core.checkpoint import CheckpointError
+from r2l_viewer.core.config import to_dict, validate
+from r2l_viewer.core.render import RenderInterrupted
 
 from .events import DONE, LOG, PROGRESS, SAVED, STOPPED, VALIDATION, Event, RateMeter
+from .resume import check_resume_state
 from .scene_io import model_entry
-from .workspace import JobError, RunContext
+from .workspace import JobError, RunContext, describe_os_error
 
 REPORT_SECONDS = 0.25  # progress events at most this often
+PREVIEW_SECONDS = 5.0  # a progress event carries the last validation preview at most this often
 
 
 class TrainingJob(ABC):
@@ -24,6 +28,7 @@ class TrainingJob(ABC):
     stage: str = "train"
 
     def __init__(self, config, ctx: RunContext):
+        validate(config)
         self.config = config
         self.ctx = ctx
         self.device = ctx.torch_device
@@ -31,6 +36,14 @@ class TrainingJob(ABC):
         self.start_step = 0
         self.elapsed = 0.0
         self.last_metrics: dict = {}
+        self.last_preview = None
+        self.validation_pending = False  # stopped during a validation: the resumed run does it first
+        self.current_step = self.last_saved = 0
+        self._preview_sent = float("-inf")
+        self._started: float | None = None
+        self._last_report = 0.0
+        self._state: dict | None = None
+        self._state_loaded = False
 
     # ---- what each job provides -------------------------------------------------------------------------
     @abstractmethod
@@ -51,7 +64,12 @@ class TrainingJob(ABC):
 
     @abstractmethod
     def learning_rate(self, step: int) -> float:
-        """The learning rate at a step (reported in progress events)."""
+        """The learning rate step `step` uses (reported in progress events)."""
+
+    def finished_note(self) -> str | None:
+        """When the scene already holds this job's finished result: a line saying so (`--resume` with nothing
+        to resume then does nothing); None otherwise."""
+        return None
 
     def pending_logs(self) -> list[str]:
         """Messages the last step produced (e.g. the grid grew); none by default."""
@@ -75,21 +93,22 @@ class TrainingJob(ABC):
 
     # ---- resume -----------------------------------------------------------------------------------------
     def resume_state(self) -> dict | None:
-        """The saved state of an interrupted run of this job, when --resume is given; checked to match."""
+        """The saved state of an interrupted run of this job, when --resume is given; checked to match this
+        run's config, seed, dataset and downscale. Loaded once; restores the step and the random stream."""
+        if self._state_loaded:
+            return self._state
+        self._state_loaded = True
         if not self.ctx.resume:
             return None
         state = self.ctx.workspace.load_state(self.stage)
         if state is None:
             return None
-        saved, now = state.get("config", {}), to_dict(self.config)
-        if saved != now:
-            changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
-            raise JobError(
-                f"the saved {self.stage} state was made with other settings ({', '.join(changed)}); "
-                "run with the same settings to resume, or without --resume to start over"
-            )
+        check_resume_state(self.stage, state, to_dict(self.config), self.ctx.run_settings())
         self.generator.set_state(state["generator"])
         self.start_step, self.elapsed = int(state["step"]), float(state.get("elapsed", 0.0))
+        self.current_step = self.last_saved = self.start_step
+        self.validation_pending = bool(state.get("validation_pending", False))
+        self._state = state
         return state
 
     def base_state(self, step: int) -> dict:
@@ -97,68 +116,129 @@ class TrainingJob(ABC):
         return {
             "step": step,
             "config": to_dict(self.config),
+            "run": self.ctx.run_settings(),
             "generator": self.generator.get_state(),
             "elapsed": self.elapsed,
+            "validation_pending": self.validation_pending,
         }
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def run(self) -> Iterator[Event]:
-        yield from self.setup()
-        total = self.config.steps
-        if self.start_step:
-            yield Event(self.stage, LOG, self.start_step, total, message=f"resuming at step {self.start_step}")
-        meter, last_report, started = RateMeter(), 0.0, time.perf_counter() - self.elapsed
+        self.ctx.workspace.check_writable()
+        if self.resume_state() is None and self.ctx.resume and (note := self.finished_note()):
+            yield from self._emit(Event(self.stage, DONE, message=note))
+            return
         step = self.start_step
+        try:
+            for event in self.setup():
+                yield from self._emit(event)
+            if self.start_step:
+                yield from self._log(step, f"resuming at step {self.start_step}")
+            yield from self._train(step)
+        except RenderInterrupted:  # a render in setup or validation saw the stop flag
+            yield from self._stop(self.current_step)
+        except OSError as exc:
+            raise self._failure(describe_os_error(exc)) from None
+
+    def _train(self, step: int) -> Iterator[Event]:
+        total = self.config.steps
+        if self.validation_pending and step < total:  # (at the end, the final validation below is that one)
+            yield from self._validation(step, total)
+        meter, self._last_report = RateMeter(), 0.0
+        self._started = time.perf_counter() - self.elapsed
         while step < total:
             if self.ctx.stop.is_set():
-                yield from self._stop(step, started)
+                yield from self._stop(step)
                 return
+            lr = self.learning_rate(step)
             result = self.train_step(step)
             if result is None:
                 continue  # interrupted mid-step: the loop sees the stop flag next
-            loss, rays = result
-            step += 1
-            meter.update(rays)
-            for message in self.pending_logs():
-                yield Event(self.stage, LOG, step, total, message=message)
-            self.elapsed = time.perf_counter() - started
-            if time.perf_counter() - last_report > REPORT_SECONDS or step == total:
-                last_report = time.perf_counter()
-                yield self._progress(step, total, loss, meter)
-            if self.config.val_every and step % self.config.val_every == 0 and step < total:
-                yield self._validation(step, total)
-                meter.restart()
-            if step % self.config.save_every == 0 and step < total:
-                self.save(step, complete=False)
-                yield Event(self.stage, SAVED, step, total, message=f"saved at step {step}")
-                meter.restart()
-        yield self._validation(step, total)
-        self.save(step, complete=True)
+            step = self.current_step = step + 1
+            yield from self._after_step(step, total, result, lr, meter)
+        yield from self._validation(step, total)
+        self._save(step, complete=True)
         self.ctx.workspace.drop_state(self.stage)
-        done = Event(self.stage, DONE, step, total, metrics=self.last_metrics, message=self.summary())
-        self.ctx.workspace.log(done)
-        yield done
+        yield from self._emit(Event(self.stage, DONE, step, total, metrics=self.last_metrics, message=self.summary()))
+
+    def _after_step(self, step: int, total: int, result: tuple, lr: float, meter: RateMeter) -> Iterator[Event]:
+        """Report, validate and save on schedule after a step."""
+        loss, rays = result
+        meter.update(rays)
+        for message in self.pending_logs():
+            yield from self._log(step, message)
+        self.elapsed = time.perf_counter() - self._started
+        if time.perf_counter() - self._last_report > REPORT_SECONDS or step == total:
+            self._last_report = time.perf_counter()
+            yield from self._emit(self._progress(step, total, loss, lr, meter))
+        if self.config.val_every and step % self.config.val_every == 0 and step < total:
+            yield from self._validation(step, total)
+            meter.restart()
+        if step % self.config.save_every == 0 and step < total:
+            self._save(step, complete=False)
+            yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
+            meter.restart()
 
     def summary(self) -> str:
         return f"{self.stage} done in {self.elapsed:.0f} s"
 
-    def _progress(self, step, total, loss, meter) -> Event:
+    def _emit(self, event: Event) -> Iterator[Event]:
+        """Yield an event after writing it to the metrics log (and a note if the log cannot be written)."""
+        yield from self.ctx.workspace.emit(event)
+
+    def _log(self, step: int, message: str) -> Iterator[Event]:
+        yield from self._emit(Event(self.stage, LOG, step, self.config.steps, message=message))
+
+    def _progress(self, step, total, loss, lr, meter) -> Event:
         psnr = -10.0 * torch.log10(torch.tensor(max(loss, 1e-12))).item()
-        return Event(
-            self.stage, PROGRESS, step, total, loss=loss, psnr=psnr, lr=self.learning_rate(step),
-            rays_per_s=meter.rate, eta_s=meter.eta(total - step),
-        )
+        preview, now = None, time.monotonic()
+        if self.last_preview is not None and now - self._preview_sent > PREVIEW_SECONDS:
+            preview, self._preview_sent = self.last_preview, now
+        return Event(self.stage, PROGRESS, step, total, loss=loss, psnr=psnr, lr=lr, rays_per_s=meter.rate,
+                     eta_s=meter.eta(total - step), preview=preview)
 
-    def _validation(self, step, total) -> Event:
+    def _validation(self, step, total) -> Iterator[Event]:
+        self.validation_pending = True  # until it has finished: a stop during it saves this, resume redoes it
         metrics, preview = self.validate(step)
-        self.last_metrics = metrics
-        event = Event(self.stage, VALIDATION, step, total, preview=preview, metrics=metrics)
-        self.ctx.workspace.log(event)
-        return event
+        self.validation_pending = False
+        self.last_metrics, self.last_preview = metrics, preview
+        yield from self._emit(Event(self.stage, VALIDATION, step, total, preview=preview, metrics=metrics))
 
-    def _stop(self, step, started) -> Iterator[Event]:
-        self.elapsed = time.perf_counter() - started
-        self.save(step, complete=False)
-        event = Event(self.stage, STOPPED, step, self.config.steps, message=f"stopped at step {step}; saved")
-        self.ctx.workspace.log(event)
-        yield event
+    def _save(self, step: int, complete: bool) -> None:
+        """`save`, with a failure to write turned into one line that says what to do."""
+        try:
+            self.save(step, complete)
+        except (OSError, CheckpointError) as exc:
+            text = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            raise JobError(f"{self.stage}: could not save at step {step}: {text}; free space (or choose another "
+                           "--out), then run the same command with --resume") from None
+        self.last_saved = step
+
+    def _stop(self, step: int) -> Iterator[Event]:
+        """Stopped: save what is meaningful. Nothing goes into the scene before the first step (an untrained
+        model would replace a good one), and nothing new when no step ran since the last save."""
+        if step and (step != self.last_saved or self.validation_pending):
+            if self._started is not None:
+                self.elapsed = time.perf_counter() - self._started
+            self._save(step, complete=False)
+            message = f"stopped at step {step}; saved"
+        elif step:
+            message = f"stopped at step {step}; the save at that step is kept"
+        else:
+            message = "stopped before the first step; nothing saved"
+        yield from self._emit(Event(self.stage, STOPPED, step, self.config.steps, message=message))
+
+    def _failure(self, text: str) -> JobError:
+        """An OS error during training as a JobError; the state is saved first when a step ran since the last save."""
+        step = self.current_step
+        if step > max(self.start_step, self.last_saved):
+            try:
+                self.save(step, complete=False)
+                return JobError(f"{self.stage}: {text}; saved at step {step}: fix it, then run the same command "
+                                "with --resume")
+            except (OSError, CheckpointError):
+                pass
+        saved = self.last_saved
+        kept = f"the save at step {saved} is kept" if saved else "nothing was saved"
+        return JobError(f"{self.stage}: {text}; {kept}: fix it, then run the same command"
+                        + (" with --resume" if saved else ""))

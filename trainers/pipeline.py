@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from r2l_viewer.core.config import ConfigError, validate
+
 from .distill_job import Distill
+from .evaluate import Evaluate
 from .events import LOG, STOPPED, Event
 from .finetune_job import Finetune
 from .presets import Preset
@@ -22,6 +25,7 @@ class PseudoJob:
     stage = "pseudo"
 
     def __init__(self, config, ctx: RunContext):
+        validate(config)
         self.config, self.ctx = config, ctx
 
     def run(self) -> Iterator[Event]:
@@ -42,7 +46,9 @@ def make_job(name: str, preset: Preset, ctx: RunContext):
         return Distill(preset.distill, ctx, preset.pseudo)
     if name == "finetune":
         return Finetune(preset.finetune, ctx)
-    raise ValueError(f"unknown job '{name}': choose one of {', '.join(JOBS)}")
+    if name == "evaluate":
+        return Evaluate(preset.evaluate, ctx)
+    raise ValueError(f"unknown job '{name}': choose one of {', '.join(JOBS + ('evaluate',))}")
 
 
 def run_job(name: str, preset: Preset, ctx: RunContext) -> Iterator[Event]:
@@ -69,8 +75,20 @@ def finished(name: str, ctx: RunContext) -> bool:
     return name == "distill" or student.get("stage") == "finetuned"
 
 
+def validate_preset(preset: Preset, names=JOBS) -> None:
+    """Check every named job's settings before any job runs (a ConfigError names the job and the setting)."""
+    for name in names:
+        try:
+            validate(getattr(preset, name))
+        except ConfigError as exc:
+            raise ConfigError(f"--{name}: {exc}") from None
+
+
 def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
-    """Every job in order; with --resume, finished stages are skipped and an interrupted one continues."""
+    """Every job in order; with --resume, finished stages are skipped and an interrupted one continues. Once a
+    stage has run, the later stages' saved states and results are stale: they start afresh and replace them."""
+    validate_preset(preset)
+    ctx.workspace.check_writable()
     for name in JOBS:
         if name == "pseudo" and preset.distill.online:
             continue
@@ -83,4 +101,4 @@ def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
             yield event
         if stopped:
             return
-        ctx.resume = False  # a stage that ran makes any saved state of the later ones stale
+        ctx.resume, ctx.force = False, True  # a stage that ran makes the later ones' states and results stale

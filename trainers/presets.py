@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
-from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
+from .configs import DistillConfig, EvalConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Preset:
     pseudo: PseudoConfig
     distill: DistillConfig
     finetune: FinetuneConfig
+    evaluate: EvalConfig = field(default_factory=EvalConfig)
 
 
 def _tiny() -> Preset:

@@ -17,8 +17,8 @@ def _format_metrics(metrics: dict) -> str:
 class ProgressPrinter:
     """Consumes events; returns the last one (its kind says whether the run finished or stopped)."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False):
-        self.stream, self.quiet = stream, quiet
+    def __init__(self, stream=None, quiet: bool = False):
+        self.stream, self.quiet = stream or sys.stderr, quiet  # sys.stderr as it is now, not at import time
         self.bar: tqdm | None = None
         self.stage: str | None = None
 

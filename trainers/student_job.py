@@ -8,15 +8,25 @@ from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import render_image
 
-from .events import to_preview
+from .events import small_preview
 from .hard_examples import HardExamplePool
 from .loop import TrainingJob
+from .responsive import rays_per_call
 from .scene_io import add_history, model_entry
 from .teacher_job import validation_views
 from .views import RayBatch
 
-MICRO_BATCH_CPU = 8192  # rays per forward/backward on a CPU: the stop flag is checked between them
+MICRO_BATCH_CPU = 8192  # rays per forward/backward on a CPU at most (fewer for big students, see rays_per_call)
+RENDER_CHUNK = 8192  # rays per call when rendering validation views (fewer on a CPU for big models)
 POOL_BATCHES = 8  # the hard-example pool holds this many batches' worth of hard rays
+
+
+def describe_student(record: dict) -> str:
+    """A student record in a few words: its stage, step and validation PSNR."""
+    parts = [str(record.get("stage", "student")), f"step {record.get('step')}"]
+    if record.get("val_psnr") is not None:
+        parts.append(f"validation PSNR {record['val_psnr']:.2f} dB")
+    return ", ".join(parts)
 
 
 class StudentJob(TrainingJob):
@@ -30,7 +40,13 @@ class StudentJob(TrainingJob):
         return HardExamplePool(hard_rays * POOL_BATCHES if hard_rays else 0)
 
     def micro_batch(self, n: int) -> int:
-        return n if self.device.type == "cuda" else min(n, MICRO_BATCH_CPU)
+        """Rays per forward/backward: the whole batch on a GPU; on a CPU few enough that one takes well under a
+        second (the stop flag is checked between them)."""
+        if self.device.type == "cuda":
+            return n
+        if getattr(self, "_micro_rays", None) is None:
+            self._micro_rays = rays_per_call(self.student, self.device, MICRO_BATCH_CPU, training=True)
+        return min(n, self._micro_rays)
 
     def train_step(self, step: int):
         cfg = self.config
@@ -65,16 +81,20 @@ class StudentJob(TrainingJob):
     def validate(self, step: int):
         self.student.eval()
         real, versus_teacher, preview = [], [], None
-        for k, i in enumerate(self.val_index):
-            out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics).rgb
-            real.append(psnr(out, self.val.images[i]))
-            reference = self.val.images[i]
-            if self.teacher_renders is not None:
-                versus_teacher.append(psnr(out, self.teacher_renders[k]))
-                reference = self.teacher_renders[k]
-            if preview is None:
-                preview = to_preview(torch.cat([out, reference], dim=1))
-        self.student.train()
+        chunk = rays_per_call(self.student, self.device, RENDER_CHUNK)
+        try:
+            for k, i in enumerate(self.val_index):
+                out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics, chunk,
+                                   stop=self.ctx.stop).rgb
+                real.append(psnr(out, self.val.images[i]))
+                reference = self.val.images[i]
+                if self.teacher_renders is not None:
+                    versus_teacher.append(psnr(out, self.teacher_renders[k]))
+                    reference = self.teacher_renders[k]
+                if preview is None:
+                    preview = small_preview(torch.cat([out, reference], dim=1))
+        finally:
+            self.student.train()
         metrics = {"val_psnr": sum(real) / len(real)}
         if versus_teacher:
             metrics["teacher_psnr"] = sum(versus_teacher) / len(versus_teacher)

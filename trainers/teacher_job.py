@@ -12,8 +12,9 @@ from r2l_viewer.core.models import model_from_record
 from r2l_viewer.core.render import render_image
 
 from .configs import TeacherConfig
-from .events import LOG, Event, to_preview
+from .events import LOG, Event, small_preview
 from .loop import TrainingJob
+from .responsive import rays_per_call
 from .scene_io import add_history, model_entry, new_scene
 from .schedule import set_learning_rates
 from .teacher_models import TeacherOptimisation, build_teacher
@@ -34,6 +35,16 @@ class TrainTeacher(TrainingJob):
     def __init__(self, config: TeacherConfig, ctx: RunContext):
         super().__init__(config, ctx)
         self.logs: list[str] = []
+
+    def finished_note(self) -> str | None:
+        scene = self.ctx.scene()
+        teacher = scene.teacher if scene is not None else None
+        if teacher is None or not teacher.get("complete"):
+            return None
+        psnr_value = teacher.get("val_psnr")
+        figure = f", validation PSNR {psnr_value:.2f} dB" if psnr_value is not None else ""
+        return (f"{self.ctx.workspace.checkpoint.name}: the teacher already finished (step {teacher.get('step')}"
+                f"{figure}); nothing to resume")
 
     def setup(self) -> Iterator[Event]:
         ctx = self.ctx
@@ -88,12 +99,16 @@ class TrainTeacher(TrainingJob):
     def validate(self, step: int):
         self.model.eval()
         scores, preview = [], None
-        for i in self.val_index:
-            out = render_image(self.model, self.val.poses[i].to(self.device), self.val.intrinsics)
-            scores.append(psnr(out.rgb, self.val.images[i]))
-            if preview is None:
-                preview = to_preview(torch.cat([out.rgb, self.val.images[i]], dim=1))
-        self.model.train()
+        chunk = rays_per_call(self.model, self.device, 8192)
+        try:
+            for i in self.val_index:
+                out = render_image(self.model, self.val.poses[i].to(self.device), self.val.intrinsics, chunk,
+                                   stop=self.ctx.stop)
+                scores.append(psnr(out.rgb, self.val.images[i]))
+                if preview is None:
+                    preview = small_preview(torch.cat([out.rgb, self.val.images[i]], dim=1))
+        finally:
+            self.model.train()
         return {"val_psnr": sum(scores) / len(scores)}, preview
 
     def save(self, step: int, complete: bool) -> None:

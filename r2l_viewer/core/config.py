@@ -16,15 +16,16 @@ class ConfigError(ValueError):
 
 def param(
     default: Any, help: str, *, min: float | None = None, max: float | None = None, choices=None, gui: bool = False,
-    scene: bool = False,
+    scene: bool = False, length: int | None = None, order: str | None = None,
 ):
     """A dataclass field with its documentation (`help`), optional bounds and choices, used by the CLI and the GUI.
 
     `gui=True` marks the settings the app's train panel shows; `scene=True` marks values a job takes from the
-    scene (bounds, box), which are not offered as command-line flags.
+    scene (bounds, box), which are not offered as command-line flags. For tuples of numbers, `min`/`max` bound
+    every value, `length` fixes how many there are and `order` ("<=" or "<") how each compares with the next.
     """
     meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None, "gui": gui,
-            "scene": scene}
+            "scene": scene, "length": length, "order": order}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     if is_dataclass(default):
@@ -49,10 +50,37 @@ def validate(config) -> None:
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(f"{label} = {value!r} is not one of {', '.join(map(str, meta['choices']))}")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if meta.get("min") is not None and value < meta["min"]:
-                raise ConfigError(f"{label} = {value} is below its minimum {meta['min']}")
-            if meta.get("max") is not None and value > meta["max"]:
-                raise ConfigError(f"{label} = {value} is above its maximum {meta['max']}")
+            _check_bounds(label, value, meta)
+        elif isinstance(value, (tuple, list)) and (meta.get("length") or meta.get("order")):
+            _check_numbers(label, value, meta, whole=_whole_numbers(f.default))
+
+
+def _check_bounds(label: str, value, meta: dict) -> None:
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"{label} = {value} is below its minimum {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"{label} = {value} is above its maximum {meta['max']}")
+
+
+def _whole_numbers(default) -> bool:
+    return isinstance(default, tuple) and bool(default) and all(type(v) is int for v in default)
+
+
+def _check_numbers(label: str, values, meta: dict, whole: bool) -> None:
+    """A tuple of numbers: its length, each value's kind and bounds, and their order."""
+    shown = ",".join(map(str, values)) or "(empty)"
+    if meta.get("length") is not None and len(values) != meta["length"]:
+        raise ConfigError(f"{label} = {shown} has {len(values)} value(s); give exactly {meta['length']}, separated "
+                          "by a comma")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (whole and v != int(v)):
+            raise ConfigError(f"{label} = {shown}: {v!r} is not a {'whole ' if whole else ''}number")
+        _check_bounds(label, v, meta)
+    order = meta.get("order")
+    for a, b in zip(values, values[1:]):
+        if (order == "<" and not a < b) or (order == "<=" and not a <= b):
+            rule = "increase" if order == "<" else "not decrease"
+            raise ConfigError(f"{label} = {shown}: the values must {rule} from left to right")
 
 
 def to_dict(config) -> dict:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import shutil
 
 import pytest
+import torch
 
-from r2l_viewer.core.models import GridConfig, StudentConfig
+from r2l_viewer.core.checkpoint import load_scene, save_scene
+from r2l_viewer.core.models import GridConfig, Student, StudentConfig
+from trainers.distill_job import student_config_for
 from trainers.events import DONE, STOPPED
 from trainers.pipeline import run_job
 from trainers.presets import get_preset
+from trainers.scene_io import model_entry
 from trainers.workspace import RunContext, Workspace
 
 DEMO_DOWNSCALE = 12  # 400 / 12 -> 33 x 33 pixels
@@ -32,9 +38,13 @@ def tiny_preset():
     return preset
 
 
+LOADED_DATASETS: dict = {}  # datasets the tests' run contexts share: the demo scene renders its views when loaded
+
+
 def context(folder, **kwargs) -> RunContext:
     return RunContext(Workspace(folder / "scene.ckpt"), data=kwargs.pop("data", "demo"),
-                      downscale=kwargs.pop("downscale", DEMO_DOWNSCALE), device="cpu", **kwargs)
+                      downscale=kwargs.pop("downscale", DEMO_DOWNSCALE), device="cpu", _datasets=LOADED_DATASETS,
+                      **kwargs)
 
 
 def run_to_end(job: str, preset, ctx) -> list:
@@ -50,3 +60,28 @@ def taught_scene(tmp_path_factory):
     preset = tiny_preset()
     events = run_to_end("teacher", preset, context(folder)) + run_to_end("pseudo", preset, context(folder))
     return folder, preset, events
+
+
+def copy_scene(source, destination):
+    """A writable copy of a scene folder (checkpoint, pseudo data) for a test to change."""
+    shutil.copytree(source, destination)
+    return destination
+
+
+def scene_and_preset(fixture, tmp_path):
+    """A writable copy of a session scene fixture's folder and a private copy of its preset (tests may change both)."""
+    return copy_scene(fixture[0], tmp_path / "s"), copy.deepcopy(fixture[1])
+
+
+@pytest.fixture(scope="session")
+def student_scene(taught_scene, tmp_path_factory):
+    """The taught scene plus a finished (finetuned) student in its checkpoint: a scene with a result to protect."""
+    folder, preset, _ = taught_scene
+    destination = copy_scene(folder, tmp_path_factory.mktemp("with-student") / "s")
+    scene = load_scene(destination / "scene.ckpt")
+    config = student_config_for(preset.distill.student, scene.meta, normalize=True)
+    torch.manual_seed(0)
+    scene.student = model_entry(Student(config), stage="finetuned", step=30, complete=True,
+                                teacher_id=scene.teacher["id"], val_psnr=21.5)
+    save_scene(destination / "scene.ckpt", scene)
+    return destination, preset

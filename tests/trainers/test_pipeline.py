@@ -9,7 +9,7 @@ from r2l_viewer.core.checkpoint import load_scene
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, VALIDATION
 from trainers.pipeline import run_job
 
-from .conftest import context, run_to_end, tiny_preset
+from .conftest import context, run_to_end, scene_and_preset, tiny_preset
 
 
 def test_teacher_learns_the_scene(taught_scene):
@@ -31,9 +31,7 @@ def test_pseudo_data_is_compact(taught_scene):
 
 
 def _copy(taught_scene, tmp_path):
-    folder, preset, _ = taught_scene
-    shutil.copytree(folder, tmp_path / "s")
-    return tmp_path / "s", preset
+    return scene_and_preset(taught_scene, tmp_path)  # the preset is a private copy: tests change it
 
 
 def test_distil_then_finetune_raise_the_student(taught_scene, tmp_path):
@@ -83,6 +81,7 @@ def test_resume_after_a_stop_ends_where_an_uninterrupted_run_ends(taught_scene, 
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-5), name
     assert not (folder_b / "scene.resume" / "distill.pt").exists()  # the state goes once the job is done
+    assert not (folder_b / "scene.resume").exists()  # and so does the resume folder, once empty
 
 
 def test_online_distillation_needs_no_pseudo_data(taught_scene, tmp_path):

@@ -81,6 +81,11 @@ class GridTeacher(nn.Module):
         return self.config.step_ratio * self.config.voxel_size()
 
     @property
+    def samples_per_ray(self) -> int:
+        """Samples a ray can take at most: across the occupied box's diagonal; sizes render chunks."""
+        return int(float((self.active_max - self.active_min).norm()) / self.step_size) + 2
+
+    @property
     def density_shift(self) -> float:
         """Bias that makes a zero density value have `initial_alpha` opacity per sample step."""
         target = -math.log(1.0 - self.config.initial_alpha) / self.step_size

@@ -85,6 +85,11 @@ class VanillaNerf(nn.Module):
         self.fine = NerfMLP(config) if config.fine_samples > 0 else None
         self.register_buffer("background", torch.tensor(config.background, dtype=torch.float32), persistent=False)
 
+    @property
+    def samples_per_ray(self) -> int:
+        """Points the networks evaluate per ray at most (the fine pass: coarse plus fine samples); sizes render chunks."""
+        return self.config.coarse_samples + self.config.fine_samples
+
     def _shade(self, net, origins, directions, viewdirs, t, randomize, generator):
         """Colour, opacity and weights of rays (in model space) sampled at t [N, S]; `viewdirs` [N, 3] are the
         unit world directions the colour depends on."""
