@@ -98,6 +98,7 @@ def main(argv=None) -> int:
     measure(window, args.seconds, args.speed, done)
     window.show()
     app.exec()
+    window.wait_for_threads()  # close() may have been deferred while a thread ran: never exit with one running
     print(json.dumps(result))
     return 0 if result.get("frames") else 1
 

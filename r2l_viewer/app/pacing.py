@@ -13,7 +13,7 @@ class DynamicResolution:
 
     It learns seconds per pixel from the frames it is told about (a moving average) and renders full size at rest."""
 
-    def __init__(self, target_fps: float = 12.0, min_scale: float = 0.1, smoothing: float = 0.6,
+    def __init__(self, target_fps: float = 10.0, min_scale: float = 0.1, smoothing: float = 0.6,
                  max_rest_seconds: float = 3.0):
         self.target_fps = target_fps
         self.max_rest_seconds = max_rest_seconds

@@ -12,7 +12,10 @@ import torch
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from r2l_viewer.core.cameras import Intrinsics
+from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
 from r2l_viewer.core.fast_student import fast_path
+from r2l_viewer.core.models import Student
+from r2l_viewer.core.precision import resolve_precision, to_host
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.render import model_device, render_rays
 
@@ -52,33 +55,46 @@ def to_uint8(rgb: torch.Tensor) -> np.ndarray:
 
 
 class RayRenderer:
-    """How one model turns rays into colours for the viewer: the fast student path where it applies."""
+    """How one model turns rays into colours for the viewer. A student renders in `precision` (auto: bf16 on CUDA,
+    fp32 on a CPU); in fp32 on a CPU it takes the fused path (r2l_viewer/core/fast_student.py) spread over a team
+    of single-threaded workers (r2l_viewer/core/chunk_team.py). Teachers render in fp32."""
 
-    def __init__(self, model):
+    def __init__(self, model, precision: str = "auto"):
         self.model = model
         self.device = model_device(model)
+        self.precision = resolve_precision(precision, self.device) if isinstance(model, Student) else "fp32"
         self.chunk = CUDA_CHUNK if self.device.type == "cuda" else CPU_CHUNK
-        self.fast = fast_path(model)
+        cpu_fp32 = self.device.type == "cpu" and self.precision == "fp32"
+        self.fast = fast_path(model) if cpu_fp32 else None
+        self.team = shared_cpu_team() if self.fast is not None else None
+        if self.team is not None:
+            self.chunk = TEAM_CHUNK
 
     def __call__(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         if self.fast is not None:
             return self.fast(origins, directions)
-        return render_rays(self.model, origins, directions, self.chunk, out_device=None).rgb
+        return render_rays(self.model, origins, directions, self.chunk, out_device=None, precision=self.precision).rgb
 
 
 def render_interruptible(renderer: RayRenderer, c2w: torch.Tensor, intrinsics: Intrinsics, abandon=None,
                          chunk: int | None = None):
     """rgb [H, W, 3] (on the CPU) of one view, rendered chunk by chunk; None when `abandon()` turns true between
-    chunks."""
+    chunks. From a GPU the image comes back through page-locked memory."""
     chunk = chunk or renderer.chunk
     origins, directions = camera_rays(c2w.to(renderer.device), intrinsics)
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
-    parts = []
-    for start in range(0, origins.shape[0], chunk):
-        if abandon is not None and abandon():
+    starts = range(0, origins.shape[0], chunk)
+    if renderer.team is not None:
+        parts = renderer.team.map(lambda s: renderer(origins[s : s + chunk], directions[s : s + chunk]), starts, abandon)
+        if parts is None:
             return None
-        parts.append(renderer(origins[start : start + chunk], directions[start : start + chunk]))
-    return torch.cat(parts).reshape(intrinsics.height, intrinsics.width, 3).cpu()
+    else:
+        parts = []
+        for start in starts:
+            if abandon is not None and abandon():
+                return None
+            parts.append(renderer(origins[start : start + chunk], directions[start : start + chunk]))
+    return to_host(torch.cat(parts).reshape(intrinsics.height, intrinsics.width, 3))
 
 
 class RenderWorker(QThread):
