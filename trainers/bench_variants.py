@@ -8,6 +8,7 @@ import time
 
 import torch
 
+from r2l_viewer.core.chunk_team import TEAM_CHUNK, ChunkTeam, shared_cpu_team
 from r2l_viewer.core.fast_student import FastStudent
 from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.rays import camera_rays
@@ -60,12 +61,15 @@ def static_frame_ms(model, resolution: int, device, repeats: int, chunk: int, pr
             "compile": compile}
 
 
-def fast_frame_ms(model, resolution: int, device, repeats: int, chunk: int) -> float:
-    """ms per frame (median) of the viewer's fused CPU path (FastStudent), `chunk` rays per call."""
+def fast_frame_ms(model, resolution: int, device, repeats: int, chunk: int, team: ChunkTeam | None = None) -> float:
+    """ms per frame (median) of the viewer's fused CPU path (FastStudent), `chunk` rays per call; with a `team`,
+    the calls spread over its single-threaded workers as the viewer does."""
     fast = FastStudent(model)
     pose, intr = bench_view(resolution)
     origins, directions = (t.reshape(-1, 3) for t in camera_rays(pose, intr))
-    render = lambda: [fast(origins[i : i + chunk], directions[i : i + chunk]) for i in range(0, len(origins), chunk)]  # noqa: E731
+    starts = range(0, len(origins), chunk)
+    call = lambda i: fast(origins[i : i + chunk], directions[i : i + chunk])  # noqa: E731
+    render = (lambda: team.map(call, starts)) if team is not None else (lambda: [call(i) for i in starts])
     render()
     times = []
     for _ in range(repeats):
@@ -93,8 +97,13 @@ def render_variants(model, device, resolutions, quick: bool) -> dict:
     res = resolutions[0]
     out["chunk_sweep"] = chunk_sweep(model, res, device, 3 if quick else 5)
     chunk = out["chunk_sweep"]["best_chunk"]
+    sizes = [r for r in resolutions if not (quick and r > 200)]
     out["fused_cpu"] = {str(r): {"ms_per_frame": fast_frame_ms(model, r, device, 5, chunk), "chunk": chunk}
-                        for r in resolutions if not (quick and r > 200)}
+                        for r in sizes}
+    team = shared_cpu_team()
+    if team is not None:
+        out["fused_cpu_team"] = {str(r): {"ms_per_frame": fast_frame_ms(model, r, device, 5, TEAM_CHUNK, team),
+                                          "chunk": TEAM_CHUNK, "workers": team.workers} for r in sizes}
     if not quick:
         print("  compiling the paper student for the CPU (about a minute)", file=sys.stderr)
         out["compiled"] = {str(res): static_frame_ms(model, res, device, 5, chunk, "fp32", "default")}

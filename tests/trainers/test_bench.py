@@ -40,12 +40,22 @@ def test_bench_reports_every_headline_figure(taught_scene):
     sweep = result["student_paper_variants"]["chunk_sweep"]
     assert str(sweep["best_chunk"]) in sweep["ms_per_frame"]
     assert "precision_change" not in result  # the scene has no student yet: nothing to compare
+    tiny = result["student_tiny_paths"]["16"]
+    assert tiny["fused_cpu"] > 0 and (torch.get_num_threads() < 2 or tiny["fused_cpu_team"] > 0)
+    fastest = min([result["renders"]["student_paper"]["frames"]["16"]["ms_per_frame"]]
+                  + [row["16"]["ms_per_frame"] for key, row in result["student_paper_variants"].items()
+                     if key.startswith("fused_cpu")])
+    assert result["headline_ms_per_frame"] == fastest
+    assert [t["key"] for t in result["targets"]] == ["speedup_vs_nerf", "student_matmul_fraction", "tiny_200_ms"]
+    assert result["targets"][2]["met"] is None  # no 200x200 frame in this run
     json.dumps(result)  # plain values only
 
 
 def test_bench_rejects_bad_arguments(capsys):
     assert main(["--resolutions", "big"]) == 2
     assert "--resolutions" in capsys.readouterr().err
+    assert main(["--pseudo-size", "2"]) == 2
+    assert "--pseudo-size" in capsys.readouterr().err
 
 
 def test_bf16_costs_the_student_little_psnr_against_its_teacher(taught_scene):
