@@ -42,7 +42,7 @@ def _tiny() -> Preset:
             decay_steps=6000,
             hard_rays=512,
         ),
-        finetune=FinetuneConfig(steps=400, batch_rays=4096, lr=5e-4, val_every=100),
+        finetune=FinetuneConfig(steps=1000, batch_rays=4096, lr=5e-5, val_every=100),
     )
 
 
