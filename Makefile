@@ -40,7 +40,7 @@ demo: setup
 		xvfb-run -a $(VENV)/bin/r2l-viewer --screenshot demo-window.png; fi
 
 # The bundled demo scene (assets/demo.ckpt, at most 15 MB): the whole pipeline on the procedural scene, tiny preset,
-# with a coarser teacher grid to keep the file small. Takes about 20 minutes on a 2-core CPU.
+# with a coarser teacher grid to keep the file small. Takes 20-25 minutes on a 2-core CPU.
 DEMO_RUN := runs/demo-asset
 demo-assets: setup
 	rm -rf $(DEMO_RUN)
