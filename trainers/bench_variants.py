@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from r2l_viewer.core.chunk_team import TEAM_CHUNK, ChunkTeam, shared_cpu_team
+from r2l_viewer.core.chunk_team import TEAM_CHUNK, ChunkTeam, map_chunks, shared_cpu_team
 from r2l_viewer.core.fast_student import FastStudent
 from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.rays import camera_rays
@@ -69,7 +69,7 @@ def fast_frame_ms(model, resolution: int, device, repeats: int, chunk: int, team
     origins, directions = (t.reshape(-1, 3) for t in camera_rays(pose, intr))
     starts = range(0, len(origins), chunk)
     call = lambda i: fast(origins[i : i + chunk], directions[i : i + chunk])  # noqa: E731
-    render = (lambda: team.map(call, starts)) if team is not None else (lambda: [call(i) for i in starts])
+    render = lambda: map_chunks(call, starts, team=team)  # noqa: E731
     render()
     times = []
     for _ in range(repeats):

@@ -12,7 +12,7 @@ import torch
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from r2l_viewer.core.cameras import Intrinsics
-from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
+from r2l_viewer.core.chunk_team import TEAM_CHUNK, map_chunks, shared_cpu_team
 from r2l_viewer.core.fast_student import fast_path
 from r2l_viewer.core.models import Student
 from r2l_viewer.core.precision import resolve_precision, to_host
@@ -83,17 +83,10 @@ def render_interruptible(renderer: RayRenderer, c2w: torch.Tensor, intrinsics: I
     chunk = chunk or renderer.chunk
     origins, directions = camera_rays(c2w.to(renderer.device), intrinsics)
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
-    starts = range(0, origins.shape[0], chunk)
-    if renderer.team is not None:
-        parts = renderer.team.map(lambda s: renderer(origins[s : s + chunk], directions[s : s + chunk]), starts, abandon)
-        if parts is None:
-            return None
-    else:
-        parts = []
-        for start in starts:
-            if abandon is not None and abandon():
-                return None
-            parts.append(renderer(origins[start : start + chunk], directions[start : start + chunk]))
+    call = lambda start: renderer(origins[start : start + chunk], directions[start : start + chunk])  # noqa: E731
+    parts = map_chunks(call, range(0, origins.shape[0], chunk), abandon, renderer.team)
+    if parts is None:
+        return None
     return to_host(torch.cat(parts).reshape(intrinsics.height, intrinsics.width, 3))
 
 

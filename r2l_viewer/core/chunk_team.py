@@ -60,6 +60,20 @@ class ChunkTeam:
         self._pool.shutdown(wait=True)
 
 
+def map_chunks(fn: Callable, chunks: Sequence, abandon: Callable[[], bool] | None = None,
+               team: ChunkTeam | None = None) -> list | None:
+    """[fn(chunk) for chunk in chunks] on `team`'s workers, or in this thread without one; None when `abandon()`
+    turned true before a chunk started."""
+    if team is not None:
+        return team.map(fn, chunks, abandon)
+    results = []
+    for chunk in chunks:
+        if abandon is not None and abandon():
+            return None
+        results.append(fn(chunk))
+    return results
+
+
 _shared: ChunkTeam | None = None
 _shared_lock = threading.Lock()
 

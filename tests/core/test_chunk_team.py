@@ -6,7 +6,7 @@ import threading
 import pytest
 import torch
 
-from r2l_viewer.core.chunk_team import ChunkTeam
+from r2l_viewer.core.chunk_team import ChunkTeam, map_chunks
 
 
 @pytest.fixture
@@ -60,3 +60,11 @@ def test_abandon_stops_before_the_remaining_chunks(team):
 def test_a_team_needs_a_worker():
     with pytest.raises(ValueError, match="at least one worker"):
         ChunkTeam(0)
+
+
+def test_map_chunks_without_a_team_runs_here_and_abandons_alike(team):
+    assert map_chunks(lambda x: x * 2, range(4)) == [0, 2, 4, 6]
+    assert map_chunks(lambda x: x * 2, range(4), team=team) == [0, 2, 4, 6]
+    calls = []
+    assert map_chunks(lambda x: x, range(10), abandon=lambda: calls.append(1) or len(calls) > 3) is None
+    assert len(calls) == 4
