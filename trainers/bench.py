@@ -22,7 +22,8 @@ from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNe
 from .bench_measure import bench_view, frame_times, matmul_rate, median, pseudo_throughput, training_throughput
 from .bench_targets import check_targets, print_targets
 from .bench_variants import fast_frame_ms, precision_change, render_variants
-from .evaluate import counted_flops_per_ray
+from .distill_job import student_config_for, teacher_box
+from .evaluate import counted_flops_per_ray, stored_bytes
 from .presets import get_preset
 
 DEFAULT_SCENE = demo_checkpoint_path()
@@ -31,12 +32,10 @@ CPU_SECONDS_LIMIT = 150.0  # a model/resolution whose measured frames would take
 
 
 def build_models(scene_path: Path | None, device) -> tuple[dict, object]:
-    """The paper-size student, the tiny student, the vanilla NeRF and (from a scene checkpoint) the grid teacher."""
-    models = {
-        "student_paper": Student(StudentConfig()),
-        "student_tiny": Student(get_preset("tiny").distill.student),
-        "nerf": VanillaNerf(NerfConfig()),
-    }
+    """The paper-size student, the tiny student, the vanilla NeRF and (from a scene checkpoint) the grid teacher.
+    The tiny student is the scene's own when the scene has one next to its grid teacher, else the tiny preset's
+    (placed in the scene as the distill job places it, when there is a grid teacher)."""
+    models = {"student_paper": Student(StudentConfig()), "nerf": VanillaNerf(NerfConfig())}
     scene = None
     if scene_path is not None:
         try:
@@ -45,9 +44,51 @@ def build_models(scene_path: Path | None, device) -> tuple[dict, object]:
             print(f"r2l-bench: no grid teacher measured ({exc})", file=sys.stderr)
     if scene is not None and scene.teacher is not None and scene.teacher["kind"] == "grid":
         models["grid"] = scene.build_teacher(device)
-        if scene.student is not None:
-            models["student_tiny"] = scene.build_student(device)
+    if tiny_from_scene(models, scene):
+        models["student_tiny"] = scene.build_student(device)
+    else:
+        models["student_tiny"] = Student(tiny_student_config(scene, models.get("grid")))
     return {k: m.to(device).eval() for k, m in models.items()}, scene
+
+
+def tiny_from_scene(models: dict, scene) -> bool:
+    """Whether the bench's tiny student is the scene's own (it is when the scene has a grid teacher and a student)."""
+    return "grid" in models and scene.student is not None
+
+
+def tiny_student_config(scene, grid_teacher) -> StudentConfig:
+    """The tiny preset's student config; with a grid teacher, fitted to its scene as the distill job fits it."""
+    distill = get_preset("tiny").distill
+    if grid_teacher is None:
+        return distill.student
+    box = (teacher_box(grid_teacher) or (scene.meta.box_min, scene.meta.box_max)) if distill.points_in_box else None
+    return student_config_for(distill.student, scene.meta, distill.normalize_points, box)
+
+
+def describe_student(config: StudentConfig) -> str:
+    """The student's encoding and shape in a few words."""
+    if config.encoding == "grid":
+        levels = f"planes {'/'.join(map(str, config.grid_planes))}" if config.grid_planes else ""
+        if config.grid_volumes:
+            levels += (", " if levels else "") + f"volumes {'/'.join(map(str, config.grid_volumes))}"
+        encoding = f"grid encoding ({levels} x {config.grid_channels} channels)"
+    else:
+        encoding = f"frequency encoding ({config.frequencies} octaves)"
+    return f"{encoding}, {config.points_per_ray} points, {config.blocks} blocks x {config.width}"
+
+
+def tiny_student_facts(models: dict, scene) -> dict:
+    """Where the bench's tiny student comes from, its encoding, and its bytes and the grid teacher's as stored in
+    the scene checkpoint (None where the scene holds no such record)."""
+    from_scene = tiny_from_scene(models, scene)
+    config = models["student_tiny"].config
+    return {
+        "source": f"scene ({scene.student.get('stage')})" if from_scene else "tiny preset (untrained)",
+        "encoding": config.encoding,
+        "description": describe_student(config),
+        "bytes_on_disk": {"student_tiny": stored_bytes(scene.student) if from_scene else None,
+                          "grid": stored_bytes(scene.teacher) if "grid" in models else None},
+    }
 
 
 def plan(name: str, resolution: int, device, quick: bool) -> tuple[str, float, int]:
@@ -134,11 +175,12 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
         "speedup_vs_nerf": ups.get("nerf", {}).get(str(headline)) if headline else None,
         "student_matmul_fraction": paper_row.get("matmul_fraction"),
         "headline_resolution": [headline, headline] if headline else None,
-        "training": measure_training(models, device, quick),
+        "training": measure_training(models, device, quick, scene),
+        "student_tiny_model": tiny_student_facts(models, scene),
     }
     if device.type == "cuda":
         result["matmul_flops_per_s_bf16"] = matmul_rate(device, torch.bfloat16)
-    if "grid" in models and scene.student is not None:
+    if tiny_from_scene(models, scene):
         result["precision_change"] = precision_change(models["student_tiny"], models["grid"], device, resolutions[0])
     variants = render_variants(models["student_paper"], device, resolutions, quick)
     result["student_paper_variants"] = variants
@@ -157,14 +199,16 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     return result
 
 
-def measure_training(models: dict, device, quick: bool) -> dict:
-    """Training throughput of both students; on CUDA also in bf16, as the presets train there."""
+def measure_training(models: dict, device, quick: bool, scene=None) -> dict:
+    """Training throughput of the paper student and of a fresh tiny-preset student (as the distill job would
+    train it); on CUDA also in bf16, as the presets train there."""
     paper_batch = 4096 if device.type == "cpu" else 65536
+    tiny = Student(tiny_student_config(scene, models.get("grid"))).to(device)
     training = {
         "student_paper": training_throughput(models["student_paper"], device, paper_batch, 3 if quick else 10),
-        "student_tiny": training_throughput(Student(get_preset("tiny").distill.student).to(device), device, 4096,
-                                            5 if quick else 20),
+        "student_tiny": training_throughput(tiny, device, 4096, 5 if quick else 20),
     }
+    training["student_tiny"]["encoding"] = tiny.config.encoding
     if device.type == "cuda":
         training["student_paper_bf16"] = training_throughput(models["student_paper"], device, paper_batch, 10,
                                                              precision="bf16")
@@ -255,8 +299,10 @@ def print_table(result: dict) -> None:
     print(f"headline ({result['headline_path']}): "
           + (f"{speedup:.1f}x over NeRF" if speedup else "NeRF not measured, no speed-up") + ", "
           + (f"{fraction * 100:.1f}% of the matmul rate" if fraction else "matmul share not measured"))
+    print_tiny_student(result["student_tiny_model"])
     for name, t in result["training"].items():
-        print(f"training {name} (batch {t['batch_rays']}): {t['step_rays_per_s']:,.0f} rays/s per step "
+        encoding = f", {t['encoding']} encoding" if "encoding" in t else ""
+        print(f"training {name} (batch {t['batch_rays']}{encoding}): {t['step_rays_per_s']:,.0f} rays/s per step "
               f"(forward {t['forward_rays_per_s']:,.0f}, backward {t['backward_rays_per_s']:,.0f}, "
               f"optimizer {t['optimizer_rays_per_s']:,.0f})")
     print_variants(result)
@@ -264,6 +310,16 @@ def print_table(result: dict) -> None:
         h, w = result["pseudo_resolution"]
         print(f"pseudo data with the grid teacher: {result['pseudo_images_per_s']:.1f} images/s at {h}x{w}")
     print_targets(result["targets"])
+
+
+def print_tiny_student(facts: dict) -> None:
+    """Which tiny student the rows measure (MFLOP/ray counts matrix products only: not a grid's reads), and sizes."""
+    note = "; MFLOP/ray leaves out its feature reads" if facts["encoding"] == "grid" else ""
+    print(f"student_tiny: {facts['source']}, {facts['description']}{note}")
+    sizes = facts["bytes_on_disk"]
+    text = ", ".join(f"{label} {sizes[key] / 1e6:.2f} MB" if sizes[key] is not None else f"{label} not in the scene"
+                     for key, label in (("student_tiny", "tiny student"), ("grid", "grid teacher")))
+    print(f"on disk (weights in the scene checkpoint): {text}")
 
 
 def print_variants(result: dict) -> None:

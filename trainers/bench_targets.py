@@ -1,12 +1,20 @@
-"""Issue 5's speed targets checked against one `r2l-bench` run: each met, missed, or not measured on this device."""
+"""Issue 5's speed and size targets checked against one `r2l-bench` run: each met, missed, or not measured here."""
 
 from __future__ import annotations
+
+import operator
+
+OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 CPU_TARGETS = (
     ("paper student's speed-up over the vanilla NeRF per frame", "speedup_vs_nerf", ">=", 26.0, "x"),
     ("paper student's share of the measured matmul rate", "student_matmul_fraction", ">=", 0.70, "share"),
     ("tiny student, one 200x200 frame on the viewer's CPU path (10 FPS; the window adds its own cost, "
      "see orbit_bench)", "tiny_200_ms", "<=", 100.0, "ms"),
+    ("the tiny student is smaller on disk than the grid teacher (its weights in the scene checkpoint, as a share of "
+     "the teacher's)", "tiny_bytes_share", "<", 1.0, "share"),
+    ("the tiny student renders a 100x100 frame at least 2x faster than the grid teacher on this CPU (its fastest "
+     "path)", "tiny_100_speedup_vs_grid", ">=", 2.0, "x"),
 )
 CUDA_TARGETS = (
     ("paper student renders 400x400", "paper_400_ms", "<=", 5.0, "ms"),
@@ -22,6 +30,13 @@ def measured_values(result: dict) -> dict:
     tiny = result.get("student_tiny_paths", {}).get("200")
     if tiny:
         values["tiny_200_ms"] = min(tiny.values())
+    sizes = result.get("student_tiny_model", {}).get("bytes_on_disk", {})
+    if sizes.get("student_tiny") and sizes.get("grid"):
+        values["tiny_bytes_share"] = sizes["student_tiny"] / sizes["grid"]
+    tiny_ms = tiny_fastest_ms(result, "100")
+    grid_ms = result.get("renders", {}).get("grid", {}).get("frames", {}).get("100", {}).get("ms_per_frame")
+    if tiny_ms and grid_ms:
+        values["tiny_100_speedup_vs_grid"] = grid_ms / tiny_ms
     at_400 = result.get("student_paper_variants", {}).get("400", {})
     times = [row["ms_per_frame"] for row in at_400.values() if "ms_per_frame" in row]
     if times:
@@ -37,13 +52,20 @@ def measured_values(result: dict) -> dict:
     return values
 
 
+def tiny_fastest_ms(result: dict, res: str) -> float | None:
+    """The tiny student's fastest ms per frame at `res`: its plain render or a viewer CPU path (None: not measured)."""
+    plain = result.get("renders", {}).get("student_tiny", {}).get("frames", {}).get(res, {}).get("ms_per_frame")
+    times = list(result.get("student_tiny_paths", {}).get(res, {}).values()) + ([plain] if plain else [])
+    return min(times) if times else None
+
+
 def check_targets(result: dict, device) -> list[dict]:
     """One row per target of this device type: what it asks, what was measured, and whether it is met."""
     values = measured_values(result)
     rows = []
     for text, key, op, goal, unit in (CUDA_TARGETS if device.type == "cuda" else CPU_TARGETS):
         value = values.get(key)
-        met = None if value is None else (value >= goal if op == ">=" else value <= goal)
+        met = None if value is None else OPERATORS[op](value, goal)
         rows.append({"target": text, "key": key, "goal": f"{op} {format_value(goal, unit)}",
                      "measured": None if value is None else format_value(value, unit), "met": met})
     return rows

@@ -53,6 +53,8 @@ class DistillConfig:
     steps: int = param(4000, "optimisation steps", min=1, max=100_000_000, gui=True)
     batch_rays: int = param(4096, "rays per step (plus hard examples)", min=16, max=1_048_576, gui=True)
     lr: float = param(5e-4, "peak learning rate", min=1e-7, max=1.0, gui=True)
+    grid_lr: float = param(2e-2, "peak learning rate of a grid-encoded student's feature planes (same schedule)",
+                           min=1e-7, max=10.0)
     warmup_steps: int = param(200, "steps of linear warm-up", min=0)
     warmup_lr: float = param(1e-4, "learning rate at step 0 of the warm-up", min=0.0)
     decay_steps: float = param(500_000, "learning rate is multiplied by 0.1 every decay_steps steps", min=1.0)
@@ -78,6 +80,8 @@ class FinetuneConfig:
     steps: int = param(500, "optimisation steps", min=1, max=10_000_000, gui=True)
     batch_rays: int = param(4096, "rays per step, drawn from all training pixels", min=16, max=1_048_576, gui=True)
     lr: float = param(2e-4, "learning rate (constant)", min=1e-7, max=1.0, gui=True)
+    grid_lr: float = param(2e-3, "learning rate of a grid-encoded student's feature planes (constant)", min=1e-7,
+                           max=10.0)
     precision: str = param("auto", "matrix products in bf16 (auto: on CUDA) or fp32 (auto: on a CPU)",
                            choices=("auto", "fp32", "bf16"))
     val_every: int = param(100, "steps between validation; the best step is kept", min=1)

@@ -16,7 +16,7 @@ from .online_views import OnlineViews
 from .pseudo_store import PseudoStore
 from .schedule import warmup_then_decay
 from .responsive import rays_per_call
-from .student_job import RENDER_CHUNK, StudentJob, describe_student
+from .student_job import RENDER_CHUNK, StudentJob, describe_student, student_optimizer
 from .workspace import JobError, RunContext
 
 
@@ -27,7 +27,7 @@ def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -
     bounds = meta.model_bounds()
     changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"]}
     lo, hi = (torch.tensor(b) for b in (box or (meta.box_min, meta.box_max)))
-    if normalize and meta.ndc is None:
+    if (normalize or config.encoding == "grid") and meta.ndc is None:  # feature grids cover the scene box
         changes["center"] = tuple(round(float(c), 6) for c in (lo + hi) / 2)
         changes["scale"] = round(float(2.0 / (hi - lo).max()), 6)
     if box is not None:
@@ -75,7 +75,7 @@ class Distill(StudentJob):
             box = (teacher_box(teacher) or (scene.meta.box_min, scene.meta.box_max)) if cfg.points_in_box else None
             student_cfg = student_config_for(cfg.student, scene.meta, cfg.normalize_points, box)
             self.student = self.seeded_init(lambda: Student(student_cfg)).to(self.device)
-        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+        self.optimizer = student_optimizer(self.student, cfg.lr, cfg.grid_lr)
         self.pool = self.make_pool(cfg.hard_rays)
         if cfg.online:
             yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"rendering {cfg.online_buffer} online views")

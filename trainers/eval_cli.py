@@ -11,7 +11,7 @@ from r2l_viewer.core.config import validate
 from .cli import USER_ERRORS, StopOnInterrupt
 from .cli_args import positive_int
 from .configs import EvalConfig
-from .evaluate import Evaluate
+from .evaluate import Evaluate, human_bytes
 from .events import DONE
 from .progress import ProgressPrinter
 from .workspace import RunContext, Workspace, describe_os_error
@@ -45,15 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_table(result: dict) -> None:
     print(f"{result['scene']} / {result['split']} on {result['device']}")
-    print(f"{'model':<9}{'PSNR':>8}{'SSIM':>8}{'ms/frame':>10}{'MFLOPs/ray':>12}{'MB':>8}  resolution x images")
+    print(f"{'model':<9}{'PSNR':>8}{'SSIM':>8}{'ms/frame':>10}{'on disk':>11}{'MFLOPs/ray':>12}  resolution x images")
     for role in ("teacher", "student"):
         r = result.get(role)
         if r is None:
             print(f"{role:<9}  (none in this checkpoint)")
             continue
         h, w = r["resolution"]
-        print(f"{role:<9}{r['psnr']:>8.2f}{r['ssim']:>8.4f}{r['ms_per_frame']:>10.1f}"
-              f"{r['flops_per_ray'] / 1e6:>12.3f}{r['bytes'] / 1e6:>8.2f}  {h}x{w} x {r['images']}")
+        print(f"{role:<9}{r['psnr']:>8.2f}{r['ssim']:>8.4f}{r['ms_per_frame']:>10.1f}{human_bytes(r['bytes']):>11}"
+              f"{r['flops_per_ray'] / 1e6:>12.3f}  {h}x{w} x {r['images']}")
+    student = result.get("student")
+    if student and student.get("encoding"):
+        print(f"student encoding: {student['encoding']} ({student['encoding_text']})"
+              + ("; MFLOPs/ray count its MLP, not the grid lookups" if student["encoding"] == "grid" else ""))
     pair = result.get("student_vs_teacher")
     if pair:
         print(f"student's renders against the teacher's: PSNR {pair['psnr']:.2f} dB; against the truth the teacher is "

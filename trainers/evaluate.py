@@ -58,6 +58,34 @@ def counted_flops_per_ray(model, pose, intrinsics, device, rays: int = FLOP_RAYS
     return counter.get_total_flops() / origins.shape[0]
 
 
+def levels_text(sizes) -> str:
+    return "/".join(str(int(size)) for size in sizes)
+
+
+def student_encoding_text(config: dict) -> str:
+    """How a student (its config as stored in a checkpoint) encodes a ray: "16 points, L=10" for the paper's
+    frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids."""
+    points = f"{config.get('points_per_ray')} points"
+    if config.get("encoding", "frequency") != "grid":
+        return f"{points}, L={config.get('frequencies')}"
+    planes, volumes = config.get("grid_planes") or (), config.get("grid_volumes") or ()
+    levels = [f"{name} {levels_text(sizes)}" for name, sizes in (("planes", planes), ("volumes", volumes)) if sizes]
+    return f"{points}, grid {' + '.join(levels)} x {config.get('grid_channels')} ch"
+
+
+def encoding_metrics(record: dict) -> dict:
+    """A student's encoding for the result: its name and its shape in words."""
+    config = record.get("config", {})
+    return {"encoding": config.get("encoding", "frequency"), "encoding_text": student_encoding_text(config)}
+
+
+def human_bytes(count: int) -> str:
+    """A size in bytes as people read it: "23.67 MB", "48.1 kB", "912 B"."""
+    if count >= 1e6:
+        return f"{count / 1e6:.2f} MB"
+    return f"{count / 1e3:.1f} kB" if count >= 1e3 else f"{count} B"
+
+
 def stored_bytes(record: dict) -> int:
     """Bytes the model takes inside a checkpoint file."""
     buffer = io.BytesIO()
@@ -68,7 +96,8 @@ def stored_bytes(record: dict) -> int:
 class Evaluate:
     """The evaluation job: `run()` yields a progress event per view rendered and ends with DONE, whose `metrics`
     hold the result (for `teacher` and `student`: psnr, ssim, ms_per_frame, flops_per_ray, params, bytes,
-    resolution, images; and `student_vs_teacher`). It reads the scene and writes only PNGs, when asked."""
+    resolution, images, kind; the student's also stage, encoding and encoding_text; and `student_vs_teacher`).
+    It reads the scene and writes only PNGs, when asked."""
 
     stage = STAGE
 
@@ -149,7 +178,7 @@ class Evaluate:
             "resolution": [intr.height, intr.width],
             "images": len(self.views),
             "kind": record["kind"],
-        } | ({"stage": record.get("stage")} if role == "student" else {})
+        } | ({"stage": record.get("stage")} | encoding_metrics(record) if role == "student" else {})
 
     def _progress(self, role: str, index: int, rgb: torch.Tensor, value: float) -> Event:
         preview = None

@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
-import torch
 
 from r2l_viewer.core.models import model_from_record
 
 from .configs import FinetuneConfig
 from .events import LOG, Event
 from .scene_io import model_entry
-from .student_job import StudentJob, describe_student
+from .student_job import StudentJob, describe_student, student_optimizer
 from .views import SplitViews
 from .workspace import RunContext
 
@@ -38,7 +37,7 @@ class Finetune(StudentJob):
         scene = self.ctx.require_scene("student")
         state = self.resume_state()
         self.student = model_from_record(state["model"] if state else scene.student, self.device).train()
-        self.optimizer = torch.optim.Adam(self.student.parameters(), lr=self.config.lr, betas=(0.9, 0.999))
+        self.optimizer = student_optimizer(self.student, self.config.lr, self.config.grid_lr)
         self.pool = self.make_pool(0)
         dataset = self.ctx.dataset(("train", "val"))
         self.source = SplitViews(dataset.split("train"))

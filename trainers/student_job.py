@@ -21,6 +21,15 @@ RENDER_CHUNK = 8192  # rays per call when rendering validation views (fewer on a
 POOL_BATCHES = 8  # the hard-example pool holds this many batches' worth of hard rays
 
 
+def student_optimizer(student, lr: float, grid_lr: float) -> torch.optim.Adam:
+    """Adam over the student: its MLP at `lr`, a learned encoding's features (if any) at `grid_lr`. Each group's
+    `lr_scale` keeps the ratio when a schedule sets the rates (see StudentJob.train_step)."""
+    groups = [{"params": student.network_parameters(), "lr_scale": 1.0}]
+    if student.grid_parameters():
+        groups.append({"params": student.grid_parameters(), "lr_scale": grid_lr / lr})
+    return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.999))
+
+
 def describe_student(record: dict) -> str:
     """A student record in a few words: its stage, step and validation PSNR."""
     parts = [str(record.get("stage", "student")), f"step {record.get('step')}"]
@@ -51,7 +60,7 @@ class StudentJob(TrainingJob):
     def train_step(self, step: int):
         cfg = self.config
         for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate(step)
+            group["lr"] = self.learning_rate(step) * group.get("lr_scale", 1.0)
         random_state = self.generator.get_state()  # an interrupted step is replayed exactly on resume
         fresh = self.source.sample(cfg.batch_rays, self.generator)
         hard = self.pool.sample(getattr(cfg, "hard_rays", 0), self.generator)

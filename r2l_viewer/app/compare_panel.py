@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .compare_worker import CompareResult
 from .image_view import ImageView
+from .model_info import format_ms
 from .pacing import RollingMedian
 
 STALE = "stale: camera moving"
@@ -15,11 +16,48 @@ NO_TEACHER = "no teacher in this checkpoint"
 NO_STUDENT = "no student yet: Distill in the Train tab"
 
 
-def format_ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    ms = seconds * 1000.0
-    return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
+class LatencyMedians(QObject):
+    """Each model's median compare latency over its last frames, all rendered at `size`: a small model the Compare
+    panel fills and the Info panel also shows. `changed` after every update."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.times = {"teacher": RollingMedian(), "student": RollingMedian()}
+        self.size: tuple[int, int] | None = None  # (width, height) of the frames timed
+
+    @property
+    def size_note(self) -> str:
+        return f"{self.size[0]}x{self.size[1]}" if self.size else ""
+
+    def median(self, role: str) -> float | None:
+        return self.times[role].median
+
+    def frames(self, role: str) -> int:
+        return len(self.times[role].values)
+
+    def set_size(self, width: int, height: int) -> None:
+        """Frames are compared at this size from now on; times taken at another size are dropped."""
+        if self.size != (width, height):
+            self.size = (width, height)
+            self.clear(*self.times)
+
+    def clear(self, *roles: str) -> None:
+        for role in roles:
+            self.times[role].clear()
+        self.changed.emit()
+
+    def add(self, result: CompareResult) -> None:
+        """Each model's time from a result rendered at `size` (a result at another size is ignored)."""
+        frame = result.student if result.student is not None else result.teacher
+        if frame is not None and self.size is not None and tuple(frame.shape[1::-1]) != self.size:
+            return
+        for role, times in self.times.items():
+            seconds = getattr(result, f"{role}_s")
+            if seconds is not None:
+                times.add(seconds)
+        self.changed.emit()
 
 
 class ComparePanel(QWidget):
@@ -39,13 +77,14 @@ class ComparePanel(QWidget):
         self.metrics, self.latency, self.real = QLabel("-"), QLabel("-"), QLabel("-")
         for label in (self.metrics, self.latency, self.real):
             label.setWordWrap(True)
-        self.teacher_times, self.student_times = RollingMedian(), RollingMedian()
+        self.latencies = LatencyMedians(self)
+        self.teacher_times, self.student_times = self.latencies.times["teacher"], self.latencies.times["student"]
         self.architectures: tuple = (None, None)  # the medians belong to these models' shapes
         self.texts = {"metrics": "-", "real": "-"}  # the figures without a stale mark
         self.stale = False
-        self.size_note = ""
         self.last_result: CompareResult | None = None
         self._layout()
+        self.latencies.changed.connect(self._show_latency)
 
     def _layout(self) -> None:
         views = QHBoxLayout()
@@ -73,9 +112,10 @@ class ComparePanel(QWidget):
         """Captions; a model's latency median is kept across training snapshots and cleared when its
         architecture changes (a latency says what the network costs, not which weights it holds)."""
         self.teacher_view.caption, self.student_view.caption = teacher, student
-        for times, old, new in zip((self.teacher_times, self.student_times), self.architectures, architectures):
-            if old != new:
-                times.clear()
+        changed = [role for role, old, new in zip(("teacher", "student"), self.architectures, architectures)
+                   if old != new]
+        if changed:
+            self.latencies.clear(*changed)
         self.architectures = tuple(architectures)
         self.teacher_view.update()
         self.student_view.update()
@@ -91,7 +131,7 @@ class ComparePanel(QWidget):
             self._set_figures(metrics="needs both a teacher and a student")
 
     def set_compare_size(self, width: int, height: int) -> None:
-        self.size_note = f"{width}x{height}"
+        self.latencies.set_size(width, height)
 
     def camera_moved(self) -> None:
         """The shown teacher image and the figures no longer match the camera."""
@@ -121,10 +161,7 @@ class ComparePanel(QWidget):
         self.student_view.set_image(result.student)
         self.error_view.set_image(result.error)
         self.show_missing(result.teacher is not None, result.student is not None)
-        if result.teacher_s is not None:
-            self.teacher_times.add(result.teacher_s)
-        if result.student_s is not None:
-            self.student_times.add(result.student_s)
+        self.latencies.add(result)
         self._show_metrics(result)
         if result.teacher is not None:
             self.teacher_shown.emit()
@@ -142,6 +179,8 @@ class ComparePanel(QWidget):
         else:
             real = result.real_note or "-"
         self._set_figures(metrics=metrics, real=real)
+
+    def _show_latency(self) -> None:
         self.latency.setText(self._latency_text())
 
     def _latency_text(self) -> str:
@@ -157,4 +196,4 @@ class ComparePanel(QWidget):
         else:
             teacher, student = len(self.teacher_times.values), len(self.student_times.values)
             frames = f"median of {teacher} teacher and {student} student frames"
-        return f"{text} ({self.size_note}, {frames})"
+        return f"{text} ({self.latencies.size_note}, {frames})"

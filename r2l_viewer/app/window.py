@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         self.compare = ComparePanel()
         self.compare_worker = CompareWorker(session.meta)
         self.train = TrainPanel(session)
-        self.info = InfoPanel(session, device_text)
+        self.info = InfoPanel(session, device_text, self.compare.latencies)
         self._layout(size or DEFAULT_CANVAS, fit_to_screen)
         self._make_menus()
         self._wire()

@@ -115,9 +115,15 @@ def _coerce(hint, value, f, strict):
     if is_dataclass(hint) and isinstance(value, dict):
         return from_dict(hint, value, strict)
     default = f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
-    if isinstance(default, tuple) and isinstance(value, list):
+    if isinstance(value, list) and (isinstance(default, tuple) or _allows_tuple(hint)):
         return tuple(value)
     return value
+
+
+def _allows_tuple(hint) -> bool:
+    """Whether a field's type is a tuple or an optional tuple (`tuple | None`)."""
+    return hint is tuple or typing.get_origin(hint) is tuple or any(
+        a is tuple or typing.get_origin(a) is tuple for a in typing.get_args(hint))
 
 
 def override(config: T, **changes) -> T:

@@ -1,15 +1,18 @@
 """A faster inference path for the R2L student on the CPU: the same function with fewer passes over memory.
 
 Two rewrites of `Student.forward` for rendering (checked against it in tests/core/test_fast_student.py):
-- the head layer is linear in the positional encoding [x, sin 2^k x, cos 2^k x], so it is applied as three matrix
+- with the frequency encoding, the head layer is linear in the positional encoding [x, sin 2^k x, cos 2^k x], so it is applied as three matrix
   products on x, sin(S) and cos(S) with S = all octaves of x in one contiguous array (head weight columns regrouped
-  once), and the encoding is never assembled;
+  once), and the encoding is never assembled (a learned grid encoding is read as the student reads it);
+- with the grid encoding, each level's features are read straight into the layout [features, rays] and
+  multiplied by that level's columns of the head weight, so the [rays, points x features] input is never built;
 - each residual block's second bias is carried forward into the next block's first bias (and the tail's), so a
   block is two matrix products and one in-place ReLU."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .models import Student
 
@@ -22,6 +25,25 @@ def split_head_weights(weight: torch.Tensor, dims: int, frequencies: int):
     return pick(torch.arange(dims)), pick(sin_cols), pick(sin_cols + dims)
 
 
+def grid_head_weights(weight: torch.Tensor, config) -> tuple[list, list]:
+    """The head weight [W, P*F] as transposed blocks [3CP, W] per plane level and [CP, W] per volume level, rows in
+    the order grid_sample reads them (plane, channel, point); F = features per point, laid out per point as
+    FeatureGrids gives them."""
+    points, channels, per_point = config.points_per_ray, config.grid_channels, config.features_per_point
+    p = torch.arange(points)
+    c = torch.arange(channels)
+
+    def block(offset: int, planes: int) -> torch.Tensor:
+        q = torch.arange(planes)
+        cols = p[None, None, :] * per_point + offset + q[:, None, None] * channels + c[None, :, None]
+        return weight[:, cols.reshape(-1)].t().contiguous()
+
+    plane_blocks = [block(3 * channels * i, 3) for i in range(len(config.grid_planes))]
+    start = 3 * channels * len(config.grid_planes)
+    volume_blocks = [block(start + channels * i, 1) for i in range(len(config.grid_volumes))]
+    return plane_blocks, volume_blocks
+
+
 class FastStudent:
     """Inference-only view of a Student's weights, taken once; `__call__(origins, directions)` gives rgb [N, 3]."""
 
@@ -29,9 +51,13 @@ class FastStudent:
         self.student = student
         config = student.config
         self.dims = 3 * config.points_per_ray
+        self.grid = config.encoding == "grid"
         with torch.no_grad():
-            self.head_x, self.head_sin, self.head_cos = split_head_weights(student.head.weight, self.dims,
-                                                                           config.frequencies)
+            if self.grid:
+                self.plane_weights, self.volume_weights = grid_head_weights(student.head.weight, config)
+            else:
+                self.head_x, self.head_sin, self.head_cos = split_head_weights(student.head.weight, self.dims,
+                                                                               config.frequencies)
             self.head_bias = student.head.bias.detach().clone()
             self.freqs = 2.0 ** torch.arange(config.frequencies, dtype=torch.float32, device=self.head_bias.device)
             carried = torch.zeros_like(student.head.bias)
@@ -51,11 +77,30 @@ class FastStudent:
             h.addmm_(torch.cos(octaves), self.head_cos)
         return h.relu_()
 
+    def grid_head(self, points: torch.Tensor) -> torch.Tensor:
+        """ReLU(head(grid features of points [N, P, 3])) without building the [N, P*F] input."""
+        grids, n, p = self.student.grids, points.shape[0], points.shape[1]
+        by_point = self.student.unit_points(points).transpose(0, 1)  # [P, N, 3]
+        h = self.head_bias.expand(n, -1).contiguous()
+        if len(grids.planes):
+            coords = torch.stack([by_point[..., [0, 1]], by_point[..., [0, 2]], by_point[..., [1, 2]]])
+            for plane, weight in zip(grids.planes, self.plane_weights):  # read: [3, C, P, N]
+                read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
+                h.addmm_(read.view(-1, n).t(), weight)
+        for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
+            read = F.grid_sample(volume, by_point.reshape(1, 1, p, n, 3), mode="bilinear", padding_mode="zeros",
+                                 align_corners=True)
+            h.addmm_(read.view(-1, n).t(), weight)
+        return h.relu_()
+
     @torch.inference_mode()
     def __call__(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         student = self.student
         points = student.ray_points(origins, directions)
-        h = self.head(((points - student.center) * student.config.scale).flatten(1))
+        if self.grid:
+            h = self.grid_head(points)
+        else:
+            h = self.head(((points - student.center) * student.config.scale).flatten(1))
         y = h.clone()
         for weight1, bias1, weight2 in self.blocks:
             y.addmm_(torch.addmm(bias1, y, weight1).relu_(), weight2)

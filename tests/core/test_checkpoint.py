@@ -18,8 +18,13 @@ from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_
 from r2l_viewer.core.models import GridConfig, GridTeacher, ModelRecordError, Student, StudentConfig, model_record
 
 
-def _scene(demo_tiny) -> SceneCheckpoint:
-    student = model_record(Student(StudentConfig(points_per_ray=4, frequencies=3, width=16, blocks=2)))
+FREQUENCY_STUDENT = StudentConfig(points_per_ray=4, frequencies=3, width=16, blocks=2)
+GRID_STUDENT = StudentConfig(points_per_ray=4, encoding="grid", grid_planes=(4, 8), grid_volumes=(4,), grid_channels=2,
+                             width=16, blocks=2, box_min=(-1.0, -1.0, -1.0), box_max=(1.0, 1.0, 1.0))
+
+
+def _scene(demo_tiny, student_config: StudentConfig = FREQUENCY_STUDENT) -> SceneCheckpoint:
+    student = model_record(Student(student_config))
     student.update(stage="distilled", step=12)
     teacher = model_record(GridTeacher(GridConfig(resolution=8, features=3, mlp_width=8)))
     teacher.update(step=40)
@@ -28,8 +33,9 @@ def _scene(demo_tiny) -> SceneCheckpoint:
     return SceneCheckpoint(demo_tiny.meta, cameras, teacher, student, history)
 
 
-def test_round_trip_is_bit_exact(tmp_path, demo_tiny):
-    original = _scene(demo_tiny)
+@pytest.mark.parametrize("student_config", [FREQUENCY_STUDENT, GRID_STUDENT], ids=["frequency", "grid"])
+def test_round_trip_is_bit_exact(tmp_path, demo_tiny, student_config):
+    original = _scene(demo_tiny, student_config)
     save_scene(tmp_path / "scene.ckpt", original)
     loaded = load_scene(tmp_path / "scene.ckpt")
     assert loaded.meta == original.meta
@@ -41,8 +47,9 @@ def test_round_trip_is_bit_exact(tmp_path, demo_tiny):
             assert torch.equal(tensor, b["weights"][name]) and tensor.dtype == b["weights"][name].dtype
     for split, poses in original.cameras.items():
         assert torch.equal(poses, loaded.cameras[split])
-    o, d = torch.zeros(3, 3), torch.tensor([[0.0, 0.0, -1.0]] * 3)
+    o, d = torch.tensor([[0.0, 0.0, 4.0]] * 3), torch.tensor([[0.0, 0.0, -1.0], [0.1, 0.0, -1.0], [0.0, 0.2, -1.0]])
     assert torch.equal(loaded.build_student()(o, d).rgb, original.build_student()(o, d).rgb)
+    assert loaded.build_student().config == student_config
 
 
 def test_checkpoint_loads_with_plain_weights_only_torch_load(tmp_path, demo_tiny):

@@ -1,13 +1,24 @@
 """`r2l-bench` end to end at a tiny resolution: every figure the issue asks for is there and consistent."""
 
+import dataclasses
 import json
 
 import pytest
 import torch
 
-from trainers.bench import main, run_bench
+from trainers.bench import main, print_table, run_bench
 from trainers.bench_measure import frame_times, matmul_rate
+from trainers.distill_job import student_config_for
+from trainers.evaluate import stored_bytes
+from trainers.presets import get_preset
+from trainers.scene_io import model_entry
+from r2l_viewer.core.checkpoint import load_scene, save_scene
 from r2l_viewer.core.models import Student, StudentConfig
+
+from .conftest import copy_scene
+
+SMALL_GRID_STUDENT = StudentConfig(points_per_ray=4, encoding="grid", grid_planes=(8, 16), grid_channels=2, width=16,
+                                   blocks=1)
 
 
 def test_matmul_rate_is_a_plausible_number():
@@ -46,9 +57,59 @@ def test_bench_reports_every_headline_figure(taught_scene):
                   + [row["16"]["ms_per_frame"] for key, row in result["student_paper_variants"].items()
                      if key.startswith("fused_cpu")])
     assert result["headline_ms_per_frame"] == fastest
-    assert [t["key"] for t in result["targets"]] == ["speedup_vs_nerf", "student_matmul_fraction", "tiny_200_ms"]
-    assert result["targets"][2]["met"] is None  # no 200x200 frame in this run
+    assert [t["key"] for t in result["targets"]] == ["speedup_vs_nerf", "student_matmul_fraction", "tiny_200_ms",
+                                                     "tiny_bytes_share", "tiny_100_speedup_vs_grid"]
+    assert [t["met"] for t in result["targets"][2:]] == [None, None, None]  # no 200 or 100 frame, no scene student
+    facts = result["student_tiny_model"]
+    assert facts["source"] == "tiny preset (untrained)"
+    assert facts["encoding"] == get_preset("tiny").distill.student.encoding
+    assert facts["bytes_on_disk"] == {"student_tiny": None,
+                                      "grid": stored_bytes(load_scene(folder / "scene.ckpt").teacher)}
     json.dumps(result)  # plain values only
+
+
+def scene_with_grid_student(taught_scene, tmp_path):
+    """A copy of the taught scene whose checkpoint holds a small finetuned grid-encoded student."""
+    folder = copy_scene(taught_scene[0], tmp_path / "s")
+    scene = load_scene(folder / "scene.ckpt")
+    torch.manual_seed(0)
+    student = Student(student_config_for(SMALL_GRID_STUDENT, scene.meta, normalize=True))
+    scene.student = model_entry(student, stage="finetuned", step=30, complete=True, teacher_id=scene.teacher["id"])
+    save_scene(folder / "scene.ckpt", scene)
+    return folder
+
+
+def grid_tiny_preset(name):
+    """The named preset with the tiny student swapped for a small grid-encoded one."""
+    preset = get_preset(name)
+    preset.distill = dataclasses.replace(preset.distill, student=SMALL_GRID_STUDENT)
+    return preset
+
+
+def test_bench_measures_a_grid_encoded_tiny_student(taught_scene, tmp_path, monkeypatch, capsys):
+    folder = scene_with_grid_student(taught_scene, tmp_path)
+    monkeypatch.setattr("trainers.bench.get_preset", grid_tiny_preset)  # the trained one too
+    result = run_bench(torch.device("cpu"), quick=True, scene_path=folder / "scene.ckpt", resolutions=(16,))
+    facts = result["student_tiny_model"]
+    assert facts["source"] == "scene (finetuned)" and facts["encoding"] == "grid"
+    scene = load_scene(folder / "scene.ckpt")
+    sizes = facts["bytes_on_disk"]
+    assert sizes == {"student_tiny": stored_bytes(scene.student), "grid": stored_bytes(scene.teacher)}
+    assert result["renders"]["student_tiny"]["frames"]["16"]["ms_per_frame"] > 0
+    assert result["student_tiny_paths"]["16"]["fused_cpu"] > 0
+    assert result["training"]["student_tiny"]["encoding"] == "grid"
+    assert result["training"]["student_tiny"]["step_rays_per_s"] > 0
+    assert abs(result["precision_change"]["psnr_change_db"]) < 0.5
+    targets = {t["key"]: t for t in result["targets"]}
+    assert targets["tiny_bytes_share"]["met"] is True
+    assert targets["tiny_bytes_share"]["measured"] == f"{sizes['student_tiny'] / sizes['grid'] * 100:.1f}%"
+    assert targets["tiny_100_speedup_vs_grid"]["met"] is None  # no 100x100 frame in this run
+    json.dumps(result)
+    print_table(result)
+    printed = capsys.readouterr().out
+    assert "student_tiny: scene (finetuned), grid encoding (planes 8/16 x 2 channels)" in printed
+    assert f"tiny student {sizes['student_tiny'] / 1e6:.2f} MB, grid teacher {sizes['grid'] / 1e6:.2f} MB" in printed
+    assert "smaller on disk than the grid teacher" in printed
 
 
 def test_bench_rejects_bad_arguments(capsys):

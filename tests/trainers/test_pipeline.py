@@ -1,11 +1,13 @@
 """The whole pipeline on a tiny demo scene: teacher, pseudo data, distil, finetune, and exact resume."""
 
+import dataclasses
 import shutil
 
 import pytest
 import torch
 
 from r2l_viewer.core.checkpoint import load_scene
+from r2l_viewer.core.models import StudentConfig
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, VALIDATION
 from trainers.pipeline import run_job
 
@@ -55,13 +57,35 @@ def test_distil_then_finetune_raise_the_student(taught_scene, tmp_path):
     assert stages == ["teacher", "distill", "finetune"]
 
 
+GRID_STUDENT = StudentConfig(points_per_ray=8, encoding="grid", grid_planes=(8, 16), grid_channels=2, width=32,
+                             blocks=1)
+
+
+def test_a_grid_student_learns_the_scene_and_is_saved_with_its_grids(taught_scene, tmp_path):
+    folder, preset = _copy(taught_scene, tmp_path)
+    preset.distill = dataclasses.replace(preset.distill, student=GRID_STUDENT)
+    events = run_to_end("distill", preset, context(folder))
+    losses = [e.loss for e in events if e.kind == PROGRESS]
+    assert len(losses) >= 2 and losses[-1] < 0.3 * losses[0]  # the loss falls
+    assert [e.metrics for e in events if e.kind == VALIDATION][-1]["teacher_psnr"] > 15.0
+    record = load_scene(folder / "scene.ckpt").student
+    assert record["config"]["encoding"] == "grid" and record["config"]["grid_planes"] == [8, 16]
+    assert record["weights"]["grids.planes.1"].shape == (3, 2, 16, 16)
+
+    events = run_to_end("finetune", preset, context(folder))
+    assert events[-1].kind == DONE and load_scene(folder / "scene.ckpt").student["stage"] == "finetuned"
+
+
 def _weights(folder):
     return load_scene(folder / "scene.ckpt").student["weights"]
 
 
-def test_resume_after_a_stop_ends_where_an_uninterrupted_run_ends(taught_scene, tmp_path):
+@pytest.mark.parametrize("student", [None, GRID_STUDENT], ids=["frequency", "grid"])
+def test_resume_after_a_stop_ends_where_an_uninterrupted_run_ends(taught_scene, tmp_path, student):
     folder_a, preset = _copy(taught_scene, tmp_path / "a")
     folder_b, _ = _copy(taught_scene, tmp_path / "b")
+    if student is not None:
+        preset.distill = dataclasses.replace(preset.distill, student=student)
     run_to_end("distill", preset, context(folder_a))
 
     ctx = context(folder_b)

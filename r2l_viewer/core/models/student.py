@@ -1,4 +1,7 @@
-"""The R2L student: a deep residual MLP that maps the points sampled along one ray straight to its colour."""
+"""The R2L student: a deep residual MLP that maps the points sampled along one ray straight to its colour.
+
+The points are encoded either as in the paper (sines and cosines of their coordinates) or by learned feature
+planes read at each point (`encoding="grid"`, see feature_grids.py); either way one network evaluation per ray."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from ..encoding import encoded_dim, positional_encoding
 from ..rays import intersect_aabb
 from ..volume import stratified_samples
 from .base import RenderOutput, model_space_rays
+from .feature_grids import FeatureGrids
+
+ENCODINGS = ("frequency", "grid")
 
 
 @dataclass
@@ -20,7 +26,16 @@ class StudentConfig:
     """Shape of the neural light field; the defaults are the paper's 88-layer network."""
 
     points_per_ray: int = param(16, "points sampled evenly along each ray between near and far", min=1, max=256, gui=True)
-    frequencies: int = param(10, "positional-encoding octaves per coordinate (2^0 .. 2^(L-1))", min=0, max=16, gui=True)
+    encoding: str = param("frequency", "how each point is encoded: 'frequency' (sines and cosines of its coordinates, "
+                          "the paper) or 'grid' (learned feature planes over the scene box)", choices=ENCODINGS,
+                          gui=True)
+    frequencies: int = param(10, "frequency encoding: octaves per coordinate (2^0 .. 2^(L-1))", min=0, max=16, gui=True)
+    grid_planes: tuple = param((64, 128, 256), "grid encoding: texels per side of each level of xy/xz/yz feature "
+                               "planes (coarse to fine)", min=2, max=4096, order="<=")
+    grid_volumes: tuple = param((), "grid encoding: voxels per side of each level of dense feature volumes "
+                                "(coarse to fine; none by default: planes are finer for their size and faster on a "
+                                "CPU)", min=2, max=1024, order="<=")
+    grid_channels: int = param(4, "grid encoding: features per texel of every plane and volume", min=1, max=64)
     width: int = param(256, "neurons per hidden layer", min=4, max=4096, gui=True)
     blocks: int = param(43, "residual blocks of two linear layers (linear layers = 2 * blocks + 2)", min=0, max=512, gui=True)
     near: float = param(2.0, "ray parameter of the first point (scene's near bound)", min=0.0, scene=True)
@@ -32,8 +47,15 @@ class StudentConfig:
     box_max: tuple | None = param(None, "upper corner of that box", scene=True)
 
     @property
+    def features_per_point(self) -> int:
+        """Values that encode one point."""
+        if self.encoding == "grid":
+            return self.grid_channels * (3 * len(self.grid_planes) + len(self.grid_volumes))
+        return encoded_dim(3, self.frequencies)
+
+    @property
     def input_dim(self) -> int:
-        return encoded_dim(3 * self.points_per_ray, self.frequencies)
+        return self.points_per_ray * self.features_per_point
 
     @property
     def linear_layers(self) -> int:
@@ -60,6 +82,10 @@ class Student(nn.Module):
     def __init__(self, config: StudentConfig):
         super().__init__()
         self.config = config
+        if config.encoding not in ENCODINGS:
+            raise ValueError(f"unknown student encoding {config.encoding!r}; expected one of {', '.join(ENCODINGS)}")
+        if config.encoding == "grid":
+            self.grids = FeatureGrids(tuple(config.grid_planes), tuple(config.grid_volumes), config.grid_channels)
         self.head = nn.Linear(config.input_dim, config.width)
         self.body = nn.Sequential(*[ResidualBlock(config.width) for _ in range(config.blocks)])
         self.tail = nn.Linear(config.width, 3)
@@ -88,8 +114,27 @@ class Student(nn.Module):
         far = torch.where(hit, leave, torch.full_like(leave, cfg.far))
         return near, far
 
+    def grid_parameters(self) -> list[nn.Parameter]:
+        """The learned encoding's parameters (none for the frequency encoding); they train at their own rate."""
+        return list(self.grids.parameters()) if self.config.encoding == "grid" else []
+
+    def network_parameters(self) -> list[nn.Parameter]:
+        """The MLP's parameters."""
+        grid = {id(p) for p in self.grid_parameters()}
+        return [p for p in self.parameters() if id(p) not in grid]
+
+    def unit_points(self, points: torch.Tensor) -> torch.Tensor:
+        """Points [N, P, 3] mapped so that the box the features cover is [-1, 1]^3 (the box's own axes when the
+        student has one, else the cube of side 2 / scale around center)."""
+        if self.config.box_min is not None:
+            return (points - self.box_min) * (2.0 / (self.box_max - self.box_min)) - 1.0
+        return (points - self.center) * self.config.scale
+
     def encode(self, points: torch.Tensor) -> torch.Tensor:
-        """Network input [N, 3P(2L+1)] from points [N, P, 3]."""
+        """Network input [N, P * features_per_point] from points [N, P, 3], the points' encodings in ray order."""
+        if self.config.encoding == "grid":
+            n, p, _ = points.shape
+            return self.grids(self.unit_points(points).reshape(n * p, 3)).reshape(n, -1)
         flat = ((points - self.center) * self.config.scale).flatten(1)
         return positional_encoding(flat, self.config.frequencies)
 

@@ -1,0 +1,53 @@
+"""Learned ray encoding for the student: feature planes (and optional volumes) over the scene box, read at a ray's points.
+
+Each level is either three axis-aligned planes (xy, xz, yz) of `channels` features at `R x R` texels, read
+bilinearly, or a dense `R^3` volume read trilinearly. A point's encoding is every level's features concatenated:
+`channels * (3 * planes + volumes)` values. Planes give fine resolution for little memory (3 R^2 instead of R^3)
+and read fast on a CPU (PyTorch's 2D grid_sample is vectorised; its 3D one runs on one thread), which is why the
+presets use planes only; volumes are kept for comparison (docs/BENCHMARKS.md has the ablation).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+INIT_STD = 0.1  # features start as small noise, so every texel gets a gradient from the first step
+
+
+def plane_coordinates(unit: torch.Tensor) -> torch.Tensor:
+    """Points [M, 3] in [-1, 1]^3 as (x, y), (x, z), (y, z) pairs [3, 1, M, 2], one batch entry per plane."""
+    return torch.stack([unit[:, [0, 1]], unit[:, [0, 2]], unit[:, [1, 2]]])[:, None]
+
+
+class FeatureGrids(nn.Module):
+    """Multi-resolution learned features; `forward(unit)` maps points [M, 3] in [-1, 1]^3 to features
+    [M, features_per_point]. Points outside the cube read zeros."""
+
+    def __init__(self, planes: tuple, volumes: tuple, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.planes = nn.ParameterList(
+            [nn.Parameter(torch.randn(3, channels, int(r), int(r)) * INIT_STD) for r in planes])
+        self.volumes = nn.ParameterList(
+            [nn.Parameter(torch.randn(1, channels, int(r), int(r), int(r)) * INIT_STD) for r in volumes])
+
+    @property
+    def features_per_point(self) -> int:
+        return self.channels * (3 * len(self.planes) + len(self.volumes))
+
+    def forward(self, unit: torch.Tensor) -> torch.Tensor:
+        """Features [M, F]: each plane level's xy, xz, yz features, then each volume's, `channels` apiece."""
+        m = unit.shape[0]
+        parts = []
+        if len(self.planes):
+            coords = plane_coordinates(unit).to(self.planes[0].dtype)
+            for plane in self.planes:  # [3, C, 1, M] -> [M, 3C]
+                read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
+                parts.append(read[:, :, 0].permute(2, 0, 1).reshape(m, -1))
+        for volume in self.volumes:  # [1, C, 1, 1, M] -> [M, C]
+            read = F.grid_sample(volume, unit.view(1, 1, 1, m, 3).to(volume.dtype), mode="bilinear",
+                                 padding_mode="zeros", align_corners=True)
+            parts.append(read.view(self.channels, m).t())
+        return torch.cat(parts, dim=1)
