@@ -36,12 +36,14 @@ def describe_preset(name: str) -> dict:
     preset = get_preset(name)
     student = Student(preset.distill.student)
     nerf = VanillaNerf(preset.teacher.nerf if preset.teacher.kind == "nerf" else NerfConfig())
+    config = student.config
+    encoding = ({"frequencies": config.frequencies} if config.encoding == "frequency" else
+                {"grid_planes": list(config.grid_planes), "grid_volumes": list(config.grid_volumes),
+                 "grid_channels": config.grid_channels,
+                 "note": "FLOPs count the MLP; the grid encoding's feature reads are lookups, not counted"})
     student_info = describe_model(student) | {
-        "input_dim": student.config.input_dim,
-        "points_per_ray": student.config.points_per_ray,
-        "frequencies": student.config.frequencies,
-        "width": student.config.width,
-    }
+        "input_dim": config.input_dim, "points_per_ray": config.points_per_ray, "encoding": config.encoding,
+    } | encoding | {"width": config.width}
     nerf_info = describe_model(nerf) | {"samples_per_ray": nerf.config.coarse_samples + nerf.config.fine_samples}
     result = {
         "preset": name,

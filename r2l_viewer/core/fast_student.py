@@ -16,6 +16,8 @@ import torch.nn.functional as F
 
 from .models import Student
 
+PLANE_AXES = ((0, 1), (0, 2), (1, 2))  # the coordinates each feature plane is read at: xy, xz, yz
+
 
 def split_head_weights(weight: torch.Tensor, dims: int, frequencies: int):
     """The head weight [W, D(2L+1)] as transposed blocks for x [D], sin(S) [L*D] and cos(S) [L*D], where S is laid
@@ -55,6 +57,8 @@ class FastStudent:
         with torch.no_grad():
             if self.grid:
                 self.plane_weights, self.volume_weights = grid_head_weights(student.head.weight, config)
+                # texels with their channels side by side: grid_sample gathers each corner in one place (1.3-2x)
+                self.planes = [p.detach().contiguous(memory_format=torch.channels_last) for p in student.grids.planes]
             else:
                 self.head_x, self.head_sin, self.head_cos = split_head_weights(student.head.weight, self.dims,
                                                                                config.frequencies)
@@ -78,13 +82,16 @@ class FastStudent:
         return h.relu_()
 
     def grid_head(self, points: torch.Tensor) -> torch.Tensor:
-        """ReLU(head(grid features of points [N, P, 3])) without building the [N, P*F] input."""
-        grids, n, p = self.student.grids, points.shape[0], points.shape[1]
-        by_point = self.student.unit_points(points).transpose(0, 1)  # [P, N, 3]
+        """ReLU(head(grid features of points [P, N, 3], point-major)) without building the [N, P*F] input."""
+        grids, p, n = self.student.grids, points.shape[0], points.shape[1]
+        by_point = self.student.unit_points(points)
         h = self.head_bias.expand(n, -1).contiguous()
-        if len(grids.planes):
-            coords = torch.stack([by_point[..., [0, 1]], by_point[..., [0, 2]], by_point[..., [1, 2]]])
-            for plane, weight in zip(grids.planes, self.plane_weights):  # read: [3, C, P, N]
+        if len(grids.planes):  # (x, y), (x, z), (y, z) of every point: [3, P, N, 2], contiguous for grid_sample
+            coords = torch.empty(3, p, n, 2, dtype=by_point.dtype, device=by_point.device)
+            for plane, axes in enumerate(PLANE_AXES):
+                for slot, axis in enumerate(axes):
+                    coords[plane, ..., slot] = by_point[..., axis]
+            for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
                 h.addmm_(read.view(-1, n).t(), weight)
         for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
@@ -96,10 +103,10 @@ class FastStudent:
     @torch.inference_mode()
     def __call__(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         student = self.student
-        points = student.ray_points(origins, directions)
         if self.grid:
-            h = self.grid_head(points)
+            h = self.grid_head(student.ray_points(origins, directions, point_major=True))
         else:
+            points = student.ray_points(origins, directions)
             h = self.head(((points - student.center) * student.config.scale).flatten(1))
         y = h.clone()
         for weight1, bias1, weight2 in self.blocks:

@@ -13,9 +13,19 @@ from r2l_viewer.core.static_render import StaticChunkRenderer
 CPU = torch.device("cpu")
 
 
-def _student():
+ENCODINGS = {
+    "frequency": {"frequencies": 3},
+    "grid": {"encoding": "grid", "grid_planes": (8, 16), "grid_volumes": (4,), "grid_channels": 2,
+             "box_min": (-1.0, -1.0, -1.0), "box_max": (1.0, 1.0, 1.0)},
+}
+
+
+def _student(encoding: str = "frequency"):
     torch.manual_seed(0)
-    return Student(StudentConfig(points_per_ray=4, frequencies=3, width=32, blocks=2, near=2.0, far=6.0)).eval()
+    student = Student(StudentConfig(points_per_ray=4, width=32, blocks=2, near=2.0, far=6.0, **ENCODINGS[encoding]))
+    for grid in student.grid_parameters():  # features with texel-scale detail, as a trained grid has
+        grid.data.normal_(0.0, 1.0)
+    return student.eval()
 
 
 def test_auto_precision_is_fp32_on_a_cpu_and_unknown_names_are_refused():
@@ -25,8 +35,9 @@ def test_auto_precision_is_fp32_on_a_cpu_and_unknown_names_are_refused():
         resolve_precision("half", CPU)
 
 
-def test_bf16_render_stays_close_to_fp32():
-    student, pose, intr = _student(), spherical_pose(30.0, -30.0, 4.0), Intrinsics.from_fov_x(20, 24, 0.69)
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_bf16_render_stays_close_to_fp32(encoding):
+    student, pose, intr = _student(encoding), spherical_pose(30.0, -30.0, 4.0), Intrinsics.from_fov_x(20, 24, 0.69)
     fp32 = render_image(student, pose, intr).rgb
     bf16 = render_image(student, pose, intr, precision="bf16").rgb
     assert bf16.dtype == torch.float32 and bf16.shape == fp32.shape == (20, 24, 3)
@@ -39,8 +50,9 @@ def test_host_copy_of_a_cpu_tensor_is_the_tensor_itself():
     assert to_host(t) is t
 
 
-def test_fixed_chunks_with_padding_give_the_plain_render():
-    student = _student()
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_fixed_chunks_with_padding_give_the_plain_render(encoding):
+    student = _student(encoding)
     origins = torch.randn(1000, 3) * 0.1 + torch.tensor([0.0, 0.0, 4.0])
     directions = torch.nn.functional.normalize(-origins + torch.randn(1000, 3) * 0.1, dim=-1)
     plain = render_rays(student, origins, directions, chunk=300).rgb

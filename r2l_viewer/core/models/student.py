@@ -94,12 +94,15 @@ class Student(nn.Module):
             self.register_buffer("box_min", torch.tensor(config.box_min, dtype=torch.float32), persistent=False)
             self.register_buffer("box_max", torch.tensor(config.box_max, dtype=torch.float32), persistent=False)
 
-    def ray_points(self, origins, directions, randomize=False, generator=None) -> torch.Tensor:
-        """Points [N, P, 3] along the rays, fixed in their bins for rendering, jittered inside them for training."""
+    def ray_points(self, origins, directions, randomize=False, generator=None, point_major=False) -> torch.Tensor:
+        """Points [N, P, 3] along the rays ([P, N, 3] when `point_major`), fixed in their bins for rendering,
+        jittered inside them for training."""
         cfg = self.config
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
         near, far = self.ray_span(origins, directions)
         t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize)
+        if point_major:
+            return torch.addcmul(origins, t.t()[..., None], directions)
         return origins[:, None, :] + t[..., None] * directions[:, None, :]
 
     def ray_span(self, origins, directions):
