@@ -62,7 +62,8 @@ def _parser_for(hint, default):
     if hint in (int, float, str):
         return hint
     if hint is tuple or origin is tuple:
-        whole = isinstance(default, tuple) and bool(default) and all(type(v) is int for v in default)
+        whole = (args[:1] == (int,)) or (isinstance(default, tuple) and bool(default) and
+                                          all(type(v) is int for v in default))
         return _tuple_parser(int if whole else float)
     return None  # dicts and other structured values are not set from the command line
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
-
 from r2l_viewer.core.models import model_from_record
 
 from .configs import FinetuneConfig

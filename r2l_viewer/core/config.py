@@ -40,6 +40,7 @@ def field_help(cls_or_obj, name: str) -> str:
 
 def validate(config) -> None:
     """Check every field against its bounds and choices (recursing into nested configs); raise ConfigError."""
+    hints = typing.get_type_hints(type(config))
     for f in fields(config):
         value = getattr(config, f.name)
         if is_dataclass(value):
@@ -52,7 +53,8 @@ def validate(config) -> None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             _check_bounds(label, value, meta)
         elif isinstance(value, (tuple, list)) and (meta.get("length") or meta.get("order")):
-            _check_numbers(label, value, meta, whole=_whole_numbers(f.default))
+            whole = _whole_numbers(f.default) or typing.get_args(hints[f.name])[:1] == (int,)
+            _check_numbers(label, value, meta, whole=whole)
 
 
 def _check_bounds(label: str, value, meta: dict) -> None:

@@ -1,9 +1,9 @@
 """A faster inference path for the R2L student on the CPU: the same function with fewer passes over memory.
 
-Two rewrites of `Student.forward` for rendering (checked against it in tests/core/test_fast_student.py):
-- with the frequency encoding, the head layer is linear in the positional encoding [x, sin 2^k x, cos 2^k x], so it is applied as three matrix
-  products on x, sin(S) and cos(S) with S = all octaves of x in one contiguous array (head weight columns regrouped
-  once), and the encoding is never assembled (a learned grid encoding is read as the student reads it);
+Rewrites of `Student.forward` for rendering (checked against it in tests/core/test_fast_student.py):
+- with the frequency encoding, the head layer is linear in the positional encoding [x, sin 2^k x, cos 2^k x], so
+  it is applied as three matrix products on x, sin(S) and cos(S) with S = all octaves of x in one contiguous array
+  (head weight columns regrouped once), and the encoding is never assembled;
 - with the grid encoding, each level's features are read straight into the layout [features, rays] and
   multiplied by that level's columns of the head weight, so the [rays, points x features] input is never built;
 - each residual block's second bias is carried forward into the next block's first bias (and the tail's), so a

@@ -30,9 +30,9 @@ class StudentConfig:
                           "the paper) or 'grid' (learned feature planes over the scene box)", choices=ENCODINGS,
                           gui=True)
     frequencies: int = param(10, "frequency encoding: octaves per coordinate (2^0 .. 2^(L-1))", min=0, max=16, gui=True)
-    grid_planes: tuple = param((64, 128, 256), "grid encoding: texels per side of each level of xy/xz/yz feature "
+    grid_planes: tuple[int, ...] = param((64, 128, 256), "grid encoding: texels per side of each level of xy/xz/yz feature "
                                "planes (coarse to fine)", min=2, max=4096, order="<=")
-    grid_volumes: tuple = param((), "grid encoding: voxels per side of each level of dense feature volumes "
+    grid_volumes: tuple[int, ...] = param((), "grid encoding: voxels per side of each level of dense feature volumes "
                                 "(coarse to fine; none by default: planes are finer for their size and faster on a "
                                 "CPU)", min=2, max=1024, order="<=")
     grid_channels: int = param(4, "grid encoding: features per texel of every plane and volume", min=1, max=64)
