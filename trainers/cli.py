@@ -41,9 +41,11 @@ JOB_HELP = {
 }
 DOWNSCALE_HELP = (
     "images at 1/N of the original size: the Blender PNGs, the LLFF photos (images/, the size poses_bounds.npy "
-    "records; read from images_N/ when present, else from a folder whose factor divides N), the demo's 400x400 "
-    "(default: Blender 1, LLFF 8, demo 4, i.e. 100x100)"
+    "records) or a nerfstudio capture's images (read from images_N/ when present, else from a folder whose factor "
+    "divides N), the demo's 400x400 (default: Blender 1, LLFF 8, demo 4, i.e. 100x100; nerfstudio: the smallest "
+    "power of two that brings the longest side to 800 pixels or fewer)"
 )
+DATA_HELP = "a Blender, LLFF or nerfstudio scene folder (or a nerfstudio transforms .json file), or 'demo'"
 FORCE_HELP = {
     "teacher": "replace the teacher the checkpoint already has (its student would no longer match)",
     "distill": "replace the finished student the checkpoint already has",
@@ -128,7 +130,7 @@ def cmd_job(args) -> int:
 def _add_job_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help=JOB_HELP[name], description=JOB_HELP[name])
     p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
-    p.add_argument("--data", help="a Blender or LLFF scene folder, or 'demo' (default: the checkpoint's dataset)")
+    p.add_argument("--data", help=DATA_HELP + " (default: the checkpoint's dataset)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
@@ -157,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("check-data", help="load a dataset folder and summarise it")
-    p.add_argument("folder", help="a Blender or LLFF scene folder, or 'demo'")
+    p.add_argument("folder", help=DATA_HELP)
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
@@ -166,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Make (or update) a scene checkpoint whose teacher is a NeRF trained with "
                        "nerf-pytorch (a .tar with network_fn_state_dict and network_fine_state_dict), to distil it.")
     p.add_argument("weights", help="the nerf-pytorch checkpoint (.tar)")
-    p.add_argument("--data", required=True, help="the Blender or LLFF folder the NeRF was trained on")
+    p.add_argument("--data", required=True, help="the scene folder the NeRF was trained on")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
