@@ -8,7 +8,7 @@ import signal
 import sys
 
 from r2l_viewer.core.checkpoint import CheckpointError
-from r2l_viewer.core.config import ConfigError
+from r2l_viewer.core.config import ConfigError, field_help
 from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 from r2l_viewer.core.models.nerf import NerfWeightsError
@@ -16,6 +16,7 @@ from r2l_viewer.core.models.nerf import NerfWeightsError
 from .cli_args import add_config_flags, apply_overrides, positive_int
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
+from .export_onnx import ExportConfig, export_student
 from .import_nerf import import_nerf
 from .inspection import check_data, describe_preset
 from .pipeline import run_all, run_job
@@ -74,6 +75,28 @@ def cmd_describe(args) -> int:
 def cmd_check_data(args) -> int:
     _print(check_data(args.folder, args.downscale), args.json)
     return 0
+
+
+def cmd_export(args) -> int:
+    config = ExportConfig(onnx=args.onnx, opset=args.opset, check_rays=args.check_rays)
+    result = export_student(args.scene, config)
+    check = result["check"]
+    note = check.get("skipped") or f"onnxruntime agrees to {check['max_abs_error']:.1e} on {check['rays']} rays"
+    print(f"r2l-train: wrote {result['onnx']} and {result['sidecar']} ({note})", file=sys.stderr)
+    _print(result, args.json)
+    return 0
+
+
+def _add_export_parser(sub) -> None:
+    help_text = "write the scene's student as one ONNX graph (rays in, colour out) and a JSON sidecar"
+    p = sub.add_parser("export", help=help_text, description=help_text + ": point placement, box intersection, "
+                       "encoding and network all inside the graph; inputs origins and directions [N, 3], output rgb.")
+    p.add_argument("scene", help="the scene checkpoint whose student to export")
+    p.add_argument("--onnx", required=True, help=field_help(ExportConfig, "onnx"))
+    p.add_argument("--opset", type=int, default=0, help=field_help(ExportConfig, "opset"))
+    p.add_argument("--check-rays", type=int, default=4096, help=field_help(ExportConfig, "check_rays"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_export)
 
 
 def cmd_import_nerf(args) -> int:
@@ -175,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_import_nerf)
 
+    _add_export_parser(sub)
     for name in JOB_FLAGS:
         _add_job_parser(sub, name)
     return parser
