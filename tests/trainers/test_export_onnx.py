@@ -2,6 +2,7 @@
 for both encodings, boxes, NDC scenes and grid volumes; `r2l-train export` writes the graph and its sidecar."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -142,3 +143,22 @@ def test_export_errors_are_one_line(taught_scene, tmp_path, capsys, args, expect
                                                         for a in args]])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and expected in err, err
+
+
+def readme_snippet(marker: str) -> str:
+    """The README's Python block that holds `marker`."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return next(block.split("\n", 1)[1] for block in readme.split("```python")[1:] if marker in block.split("```")[0]
+                ).split("```")[0]
+
+
+def test_the_readme_renders_an_exported_student_with_onnxruntime_alone(student_scene, tmp_path, monkeypatch):
+    folder, _ = student_scene
+    assert main(["export", str(folder / "scene.ckpt"), "--onnx", str(tmp_path / "lego.onnx")]) == 0
+    monkeypatch.chdir(tmp_path)
+    names = {}
+    exec(readme_snippet("render-with-onnxruntime"), names)
+    scene = load_scene(folder / "scene.ckpt")
+    expected = render_image(scene.build_student(), scene.cameras["train"][0], scene.meta.intrinsics).rgb
+    difference = names["image"].astype(float) - (expected.numpy() * 255).round()
+    assert names["image"].shape == tuple(expected.shape) and abs(difference).max() <= 1
