@@ -1,4 +1,4 @@
-"""Lens distortion of the OpenCV (Brown-Conrady) model as COLMAP and nerfstudio use it: radial k1..k4, tangential p1, p2.
+"""The OpenCV (Brown-Conrady) lens model as COLMAP and nerfstudio use it: radial k1..k4, tangential p1, p2.
 
 Coordinates are normalised image coordinates in OpenCV's convention (x right, y down, on the plane z = 1 in
 front of the camera). Coefficients are ordered (k1, k2, k3, k4, p1, p2) like nerfstudio's `distortion_params`;

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from r2l_viewer.core.cameras import spherical_pose
 from r2l_viewer.core.datasets import dataset_format, default_downscale, load_blender, load_dataset
 from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.rays import camera_rays, rays_from_pixels

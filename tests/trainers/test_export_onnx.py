@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from r2l_viewer.core.cameras import Intrinsics, look_at, spherical_pose
+from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.checkpoint import load_scene, save_scene
 from r2l_viewer.core.datasets import load_dataset
 from r2l_viewer.core.models import Student, StudentConfig

@@ -86,7 +86,8 @@ def object_bounds(focus: torch.Tensor, poses: torch.Tensor, intrinsics: Intrinsi
     """The box around the focus that the median camera's narrower field of view just frames (half side = distance
     x tan(half angle); for NeRF Synthetic's cameras about the usual 1.5), and near/far bounds that hold it."""
     distances = (poses[:, :3, 3] - focus).norm(dim=-1)
-    half_angle = min(math.atan(intrinsics.width / (2 * intrinsics.fx)), math.atan(intrinsics.height / (2 * intrinsics.fy)))
+    half_angle = min(math.atan(intrinsics.width / (2 * intrinsics.fx)),
+                     math.atan(intrinsics.height / (2 * intrinsics.fy)))
     half = float(distances.median()) * math.tan(half_angle)
     reach = math.sqrt(3.0) * half
     near = max(float(distances.min()) - reach, 0.02 * float(distances.min()))
