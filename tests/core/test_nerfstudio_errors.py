@@ -3,6 +3,8 @@
 import json
 import shutil
 
+import imageio.v3 as iio
+import numpy as np
 import pytest
 import torch
 
@@ -89,3 +91,10 @@ def test_a_walk_along_a_street_is_refused(capture):
             frame["transform_matrix"] = look_at(eye, eye + torch.tensor([0.0, 1.0, 0.0]), torch.tensor([0.0, 0.0, 1.0])).tolist()
     edit_transforms(capture, walk)
     assert "the cameras do not surround one object" in failure(capture)
+
+
+def test_an_image_of_another_size_is_named(capture):
+    iio.imwrite(capture / "images" / "frame_00004.png", np.zeros((10, 12, 3), dtype=np.uint8))
+    message = failure(capture)
+    assert message.startswith(str(capture / "images" / "frame_00004.png"))
+    assert "image is 12x10 but frame_00000.png is 32x24" in message

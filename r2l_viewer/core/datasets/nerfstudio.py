@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import imageio.v3 as iio
 import torch
 
 from .base import Dataset, DatasetError, SceneMeta, Split, composite_on, downscale_images, orbit_of_inward_cameras
-from .images import read_images
+from .images import read_image
 from .json_fields import json_kind, read_json
 from .llff import split_indices
 from .nerfstudio_cameras import check_transforms, frame_intrinsics, needs_file_size
@@ -80,11 +81,30 @@ def _image_files(root: Path, frames: list, downscale: int) -> tuple[list[Path], 
     return [folder / Path(f["file_path"]).name for f in frames], factor, folder.name
 
 
-def _read_frames(path: Path, frames: list, files: list[Path]) -> list[torch.Tensor]:
+def _read_shrunk(path: Path, frames: list, files: list[Path], shrink: float):
+    """Each frame's image, shrunk by `shrink` as soon as it is read (a capture's full-size photos never sit in
+    memory together), with RGBA composited on white as Blender scenes are: images [N, H, W, 3], alphas [N, H, W]
+    or None when no file has alpha, and the (height, width) of the files read."""
     for frame, file in zip(frames, files):
         if not file.is_file():
             raise DatasetError(f"{file}: image file not found (frame {frame['file_path']!r} of {path})")
-    return read_images(files)
+
+    def read(file: Path):
+        image = read_image(file)
+        rgba = image if image.shape[-1] == 4 else torch.cat([image, torch.ones_like(image[..., :1])], -1)
+        rgba = torch.cat([composite_on(rgba, WHITE), rgba[..., 3:]], dim=-1)
+        return tuple(image.shape[:2]), image.shape[-1] == 4, downscale_images(rgba[None], shrink)[0]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        read_files = list(pool.map(read, files))
+    size = read_files[0][0]
+    for file, (other, _, _) in zip(files, read_files):
+        if other != size:
+            raise DatasetError(f"{file}: image is {other[1]}x{other[0]} but {files[0].name} is {size[1]}x{size[0]}; "
+                               "all images of a capture must have one size")
+    rgba = torch.stack([shrunk for _, _, shrunk in read_files])
+    alphas = rgba[..., 3].contiguous() if any(has_alpha for _, has_alpha, _ in read_files) else None
+    return rgba[..., :3].contiguous(), alphas, size
 
 
 def _check_size(path: Path, file: Path, size: tuple[int, int], full: tuple[int, int], factor: int) -> None:
@@ -92,16 +112,6 @@ def _check_size(path: Path, file: Path, size: tuple[int, int], full: tuple[int, 
     if any(abs(got * factor - want) > max(factor - 1, 0) for got, want in zip(size, full)):
         expected = f"{full[1]}x{full[0]}" + (f" / {factor}" if factor > 1 else "")
         raise DatasetError(f"{file}: image is {size[1]}x{size[0]} but {path.name} gives 'w' x 'h' = {expected}")
-
-
-def _images(raw: list[torch.Tensor], shrink: float) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images [N, H, W, 3] (RGBA composited on white, as the Blender loader does) and alphas [N, H, W] when the
-    files have them, shrunk by `shrink`."""
-    if all(image.shape[-1] == 3 for image in raw):
-        return downscale_images(torch.stack(raw), shrink), None
-    rgba = torch.stack([im if im.shape[-1] == 4 else torch.cat([im, torch.ones_like(im[..., :1])], -1) for im in raw])
-    rgba = downscale_images(torch.cat([composite_on(rgba, WHITE), rgba[..., 3:]], dim=-1), shrink)
-    return rgba[..., :3].contiguous(), rgba[..., 3].contiguous()
 
 
 def _split_index(path: Path, data: dict, frames: list) -> dict[str, list[int]]:
@@ -153,10 +163,9 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
             raise DatasetError(f"{path}: only {len(frames)} images, too few for a {name} split (need at least 5)")
     downscale = default_downscale(path) if downscale is None else int(downscale)
     files, factor, folder_name = _image_files(path.parent, frames, downscale)
-    raw = _read_frames(path, frames, files)
+    images, alphas, file_size = _read_shrunk(path, frames, files, downscale / factor)
     full = _first_size(path, data)
-    _check_size(path, files[0], tuple(raw[0].shape[:2]), full, factor)
-    images, alphas = _images(raw, downscale / factor)
+    _check_size(path, files[0], file_size, full, factor)
     h, w = images.shape[1:3]
     cameras = [frame_intrinsics(path, data, f, full).resized(h, w) for f in frames]
     loaded = {name: _split(images, alphas, poses, cameras, frames, index[name]) for name in splits}
