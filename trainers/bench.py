@@ -1,5 +1,6 @@
 """`r2l-bench`: student and teachers side by side on one device: latency, rays/s, FLOPs, share of the matmul
-rate, speed-ups; training and pseudo-data throughput. Prints a table, or one JSON object with --json."""
+rate, speed-ups; training and pseudo-data throughput; the tiny student through onnxruntime. Prints a table, or one
+JSON object with --json."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from r2l_viewer.core.metrics import flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
 
 from .bench_measure import bench_view, frame_times, matmul_rate, median, pseudo_throughput, training_throughput
+from .bench_onnx import onnx_frames, print_onnx_rows
 from .bench_targets import check_targets, print_targets
 from .bench_variants import fast_frame_ms, precision_change, render_variants
 from .distill_job import student_config_for, teacher_box
@@ -187,6 +189,7 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     choose_headline(result, renders, variants, headline or resolutions[0], headline is not None)
     if device.type == "cpu":
         result["student_tiny_paths"] = tiny_paths(models["student_tiny"], device, resolutions, quick)
+    result["student_tiny_onnx"] = onnx_frames(models["student_tiny"], [r for r in resolutions if not quick or r <= 200])
     if "grid" in models:
         meta = pseudo_meta(scene.meta, pseudo_size or (400 if device.type == "cuda" else None))
         result["pseudo_images_per_s"] = pseudo_throughput(models["grid"], meta, device, 5 if quick else 20)
@@ -306,6 +309,7 @@ def print_table(result: dict) -> None:
               f"(forward {t['forward_rays_per_s']:,.0f}, backward {t['backward_rays_per_s']:,.0f}, "
               f"optimizer {t['optimizer_rays_per_s']:,.0f})")
     print_variants(result)
+    print_onnx_rows(result["student_tiny_onnx"])
     if "pseudo_images_per_s" in result:
         h, w = result["pseudo_resolution"]
         print(f"pseudo data with the grid teacher: {result['pseudo_images_per_s']:.1f} images/s at {h}x{w}")

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from r2l_viewer.core.checkpoint import CheckpointError
-from r2l_viewer.core.config import ConfigError
+from r2l_viewer.core.config import ConfigError, field_help
 from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 from r2l_viewer.core.models.nerf import NerfWeightsError
@@ -16,6 +16,7 @@ from r2l_viewer.core.models.nerf import NerfWeightsError
 from .cli_args import add_config_flags, apply_overrides, positive_int
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
+from .export_onnx import ExportConfig, export_student
 from .import_nerf import import_nerf
 from .inspection import check_data, describe_preset
 from .pipeline import run_all, run_job
@@ -41,9 +42,11 @@ JOB_HELP = {
 }
 DOWNSCALE_HELP = (
     "images at 1/N of the original size: the Blender PNGs, the LLFF photos (images/, the size poses_bounds.npy "
-    "records; read from images_N/ when present, else from a folder whose factor divides N), the demo's 400x400 "
-    "(default: Blender 1, LLFF 8, demo 4, i.e. 100x100)"
+    "records) or a nerfstudio capture's images (read from images_N/ when present, else from a folder whose factor "
+    "divides N), the demo's 400x400 (default: Blender 1, LLFF 8, demo 4, i.e. 100x100; nerfstudio: the smallest "
+    "power of two that brings the longest side to 800 pixels or fewer)"
 )
+DATA_HELP = "a Blender, LLFF or nerfstudio scene folder (or a nerfstudio transforms .json file), or 'demo'"
 FORCE_HELP = {
     "teacher": "replace the teacher the checkpoint already has (its student would no longer match)",
     "distill": "replace the finished student the checkpoint already has",
@@ -72,6 +75,28 @@ def cmd_describe(args) -> int:
 def cmd_check_data(args) -> int:
     _print(check_data(args.folder, args.downscale), args.json)
     return 0
+
+
+def cmd_export(args) -> int:
+    config = ExportConfig(onnx=args.onnx, opset=args.opset, check_rays=args.check_rays)
+    result = export_student(args.scene, config)
+    check = result["check"]
+    note = check.get("skipped") or f"onnxruntime agrees to {check['max_abs_error']:.1e} on {check['rays']} rays"
+    print(f"r2l-train: wrote {result['onnx']} and {result['sidecar']} ({note})", file=sys.stderr)
+    _print(result, args.json)
+    return 0
+
+
+def _add_export_parser(sub) -> None:
+    help_text = "write the scene's student as one ONNX graph (rays in, colour out) and a JSON sidecar"
+    p = sub.add_parser("export", help=help_text, description=help_text + ": point placement, box intersection, "
+                       "encoding and network all inside the graph; inputs origins and directions [N, 3], output rgb.")
+    p.add_argument("scene", help="the scene checkpoint whose student to export")
+    p.add_argument("--onnx", required=True, help=field_help(ExportConfig, "onnx"))
+    p.add_argument("--opset", type=int, default=0, help=field_help(ExportConfig, "opset"))
+    p.add_argument("--check-rays", type=int, default=4096, help=field_help(ExportConfig, "check_rays"))
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_export)
 
 
 def cmd_import_nerf(args) -> int:
@@ -128,7 +153,7 @@ def cmd_job(args) -> int:
 def _add_job_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help=JOB_HELP[name], description=JOB_HELP[name])
     p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
-    p.add_argument("--data", help="a Blender or LLFF scene folder, or 'demo' (default: the checkpoint's dataset)")
+    p.add_argument("--data", help=DATA_HELP + " (default: the checkpoint's dataset)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
@@ -157,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("check-data", help="load a dataset folder and summarise it")
-    p.add_argument("folder", help="a Blender or LLFF scene folder, or 'demo'")
+    p.add_argument("folder", help=DATA_HELP)
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
@@ -166,13 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Make (or update) a scene checkpoint whose teacher is a NeRF trained with "
                        "nerf-pytorch (a .tar with network_fn_state_dict and network_fine_state_dict), to distil it.")
     p.add_argument("weights", help="the nerf-pytorch checkpoint (.tar)")
-    p.add_argument("--data", required=True, help="the Blender or LLFF folder the NeRF was trained on")
+    p.add_argument("--data", required=True, help="the scene folder the NeRF was trained on")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_import_nerf)
 
+    _add_export_parser(sub)
     for name in JOB_FLAGS:
         _add_job_parser(sub, name)
     return parser

@@ -88,7 +88,7 @@ class Distill(StudentJob):
             self.resume_student_state(state)
         self.choose_validation_views(ctx.dataset(("train", "val")))
         self.teacher_renders = [
-            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics, chunk, stop=ctx.stop).rgb
+            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk, stop=ctx.stop).rgb
             for i in self.val_index
         ]
         self.teacher = teacher

@@ -154,14 +154,15 @@ class Evaluate:
     def _evaluate(self, role: str, model, record: dict, renders: list) -> Iterator[Event]:
         """Render every view with one model (stop-aware), yielding progress; returns its metrics."""
         cfg, split, stop = self.config, self.split, self.ctx.stop
-        intr, chunk = split.intrinsics, rays_per_call(model, self.device, cfg.chunk)
+        first, chunk = self.views[0], rays_per_call(model, self.device, cfg.chunk)
+        intr = split.intrinsics
         for _ in range(cfg.warmup):
-            timed_render(model, split.poses[self.views[0]], intr, chunk, self.device, stop)
+            timed_render(model, split.poses[first], split.intrinsics_of(first), chunk, self.device, stop)
         times, psnrs, ssims = [], [], []
         for i in self.views:
             if stop.is_set():
                 raise RenderInterrupted("evaluation stopped")
-            rgb, ms = timed_render(model, split.poses[i], intr, chunk, self.device, stop)
+            rgb, ms = timed_render(model, split.poses[i], split.intrinsics_of(i), chunk, self.device, stop)
             renders.append(rgb)
             times.append(ms)
             psnrs.append(psnr(rgb, split.images[i]))
@@ -172,7 +173,7 @@ class Evaluate:
             "psnr": statistics.fmean(psnrs),
             "ssim": statistics.fmean(ssims),
             "ms_per_frame": statistics.median(times),
-            "flops_per_ray": counted_flops_per_ray(model, split.poses[self.views[0]], intr, self.device),
+            "flops_per_ray": counted_flops_per_ray(model, split.poses[first], split.intrinsics_of(first), self.device),
             "params": parameter_count(model),
             "bytes": stored_bytes(record),
             "resolution": [intr.height, intr.width],

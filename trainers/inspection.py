@@ -63,7 +63,9 @@ def describe_preset(name: str) -> dict:
 
 
 def check_data(source: str, downscale: int | None = None) -> dict:
-    """Load a dataset and summarise it: format, images per split, size, focal length, near/far."""
+    """Load a dataset and summarise it: format, images per split, size, camera (focal length, principal point, lens
+    distortion), near/far and the scene box; for a nerfstudio capture its camera model and how its poses were
+    scaled."""
     kind = dataset_format(source)
     dataset = load_dataset(source, downscale)
     meta = dataset.meta
@@ -75,10 +77,13 @@ def check_data(source: str, downscale: int | None = None) -> dict:
         "height": meta.intrinsics.height,
         "width": meta.intrinsics.width,
         "focal": meta.intrinsics.focal,
+        "principal_point": [meta.intrinsics.cx, meta.intrinsics.cy],
+        "distortion": list(meta.intrinsics.distortion) or None,
         "near": meta.near,
         "far": meta.far,
+        "box": [list(meta.box_min), list(meta.box_max)],
         "ndc": meta.ndc is not None,
         "downscale": meta.extra["downscale"],
         "orbit_radius": meta.orbit_radius,
         "elevation_range": list(meta.elevation_range),
-    }
+    } | {key: meta.extra[key] for key in ("camera_model", "world_scale") if key in meta.extra}

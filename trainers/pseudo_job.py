@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.config import to_dict, validate
 from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
 
@@ -41,8 +42,8 @@ def render_pseudo_view(teacher, meta, config: PseudoConfig, seed: int, index: in
     base = meta.intrinsics
     focal = pseudo_focal(base.fx, gen, config.focal_scale)
     chunk = config.render_chunk if chunk is None else chunk
-    out = render_image(teacher, pose.to(next(teacher.parameters()).device), base.zoomed(focal / base.fx), chunk,
-                       stop=stop)
+    camera = Intrinsics.from_focal(base.height, base.width, focal)  # the ideal camera ViewSet rays assume
+    out = render_image(teacher, pose.to(next(teacher.parameters()).device), camera, chunk, stop=stop)
     depth = out.depth if out.depth is not None else torch.zeros(out.rgb.shape[:2])
     return out.rgb, depth, pose, focal
 

@@ -93,7 +93,7 @@ class StudentJob(TrainingJob):
         chunk = rays_per_call(self.student, self.device, RENDER_CHUNK)
         try:
             for k, i in enumerate(self.val_index):
-                out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics, chunk,
+                out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
                                    stop=self.ctx.stop).rgb
                 real.append(psnr(out, self.val.images[i]))
                 reference = self.val.images[i]

@@ -102,7 +102,7 @@ class TrainTeacher(TrainingJob):
         chunk = rays_per_call(self.model, self.device, 8192)
         try:
             for i in self.val_index:
-                out = render_image(self.model, self.val.poses[i].to(self.device), self.val.intrinsics, chunk,
+                out = render_image(self.model, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
                                    stop=self.ctx.stop)
                 scores.append(psnr(out.rgb, self.val.images[i]))
                 if preview is None:

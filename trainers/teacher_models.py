@@ -117,7 +117,7 @@ class TeacherOptimisation:
         if train.alphas is not None:
             allocated = model.voxels.allocated
             centres = model.voxel_centres()[allocated]
-            inside = visual_hull(centres, train.poses.to(centres.device), train.intrinsics, train.alphas.to(centres.device))
+            inside = visual_hull(centres, train.poses.to(centres.device), train.cameras(), train.alphas.to(centres.device))
             empty = allocated.clone()
             empty[allocated] = ~inside
             model.carve(empty)

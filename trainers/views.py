@@ -50,27 +50,37 @@ class ViewSet(ABC):
     def colours(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Colours [n, 3] (float in [0, 1]) of pixels (image, y, x)."""
 
+    def rays(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Origins and directions [n, 3] of pixels (image, y, x): square pixels, principal point at the centre."""
+        focal = self.focals[image]
+        return rays_from_pixels(self.poses[image], focal, focal, self.width / 2.0, self.height / 2.0, x, y)
+
     def sample(self, n: int, generator: torch.Generator) -> RayBatch:
         """n rays through random pixels of random views, with their colours."""
         pixels = self.height * self.width
         flat = torch.randint(0, len(self) * pixels, (n,), generator=generator)
         image, rest = flat // pixels, flat % pixels
         y, x = rest // self.width, rest % self.width
-        focal = self.focals[image]
-        origins, directions = rays_from_pixels(
-            self.poses[image], focal, focal, self.width / 2.0, self.height / 2.0, x, y
-        )
-        return RayBatch(origins, directions, self.colours(image, y, x))
+        return RayBatch(*self.rays(image, y, x), self.colours(image, y, x))
 
 
 class SplitViews(ViewSet):
-    """A dataset split's real images."""
+    """A dataset split's real images, each seen through its own camera (focal lengths, principal point, lens)."""
 
     def __init__(self, split: Split):
         self.images = split.images
         self.poses = split.poses.float()
         self.height, self.width = split.intrinsics.height, split.intrinsics.width
-        self.focals = torch.full((len(split),), float(split.intrinsics.fx))
+        cameras = split.cameras()
+        self.focals = torch.tensor([c.fx for c in cameras], dtype=torch.float32)
+        self.pinholes = torch.tensor([[c.fx, c.fy, c.cx, c.cy] for c in cameras], dtype=torch.float32)
+        lenses = [c.distortion or (0.0,) * 6 for c in cameras]
+        self.distortion = torch.tensor(lenses, dtype=torch.float32) if any(c.distortion for c in cameras) else None
+
+    def rays(self, image, y, x):
+        fx, fy, cx, cy = self.pinholes[image].unbind(-1)
+        lens = None if self.distortion is None else self.distortion[image]
+        return rays_from_pixels(self.poses[image], fx, fy, cx, cy, x, y, lens)
 
     def colours(self, image, y, x):
         return self.images[image, y, x]

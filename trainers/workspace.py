@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_save, load_payload, load_scene, save_scene
-from r2l_viewer.core.datasets import DEFAULT_DOWNSCALE, Dataset, dataset_format, load_dataset
+from r2l_viewer.core.datasets import Dataset, default_downscale, load_dataset
 from r2l_viewer.core.device import resolve_device
 
 from .events import LOG, PROGRESS, Event
@@ -182,7 +182,7 @@ class RunContext:
         scene = self.scene() if not given and self.workspace.checkpoint.exists() else None
         data = self.data or (scene.meta.source if scene else None)
         if data is None:
-            raise JobError("no dataset given: pass --data DIR (a Blender or LLFF scene folder, or 'demo')")
+            raise JobError("no dataset given: pass --data DIR (a Blender, LLFF or nerfstudio scene folder, or 'demo')")
         recorded = scene.meta.extra.get("downscale") if scene else None
         downscale = self.downscale or (int(recorded) if recorded else None)
         return data, downscale
@@ -190,7 +190,7 @@ class RunContext:
     def run_settings(self) -> dict:
         """The settings besides a job's config that its results depend on: seed, dataset and downscale."""
         data, downscale = self.data_source()
-        factor = DEFAULT_DOWNSCALE[dataset_format(data)] if downscale is None else int(downscale)
+        factor = default_downscale(data) if downscale is None else int(downscale)
         return {"seed": int(self.seed), "data": data_key(str(data)), "downscale": factor}
 
     def dataset(self, splits=("train", "val")) -> Dataset:

@@ -10,7 +10,8 @@ import torch
 
 @dataclass(frozen=True)
 class Intrinsics:
-    """A pinhole camera's image size and projection, in pixels (principal point usually the image centre)."""
+    """A pinhole camera's image size and projection, in pixels (principal point usually the image centre), and its
+    lens distortion: () for none, else the OpenCV coefficients (k1, k2, k3, k4, p1, p2) of r2l_viewer.core.lens."""
 
     height: int
     width: int
@@ -18,6 +19,7 @@ class Intrinsics:
     fy: float
     cx: float
     cy: float
+    distortion: tuple = ()
 
     @classmethod
     def from_focal(cls, height: int, width: int, focal: float) -> "Intrinsics":
@@ -37,7 +39,8 @@ class Intrinsics:
     def resized(self, height: int, width: int) -> "Intrinsics":
         """The same field of view at another image size."""
         sy, sx = height / self.height, width / self.width
-        return Intrinsics(int(height), int(width), self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy)
+        return replace(self, height=int(height), width=int(width), fx=self.fx * sx, fy=self.fy * sy,
+                       cx=self.cx * sx, cy=self.cy * sy)
 
     def scaled(self, factor: float) -> "Intrinsics":
         """The same field of view with both sides multiplied by `factor` (rounded, at least 1 pixel)."""
@@ -47,12 +50,19 @@ class Intrinsics:
         """The same image size with the focal length multiplied (a narrower field of view when > 1)."""
         return replace(self, fx=self.fx * focal_scale, fy=self.fy * focal_scale)
 
+    def without_distortion(self) -> "Intrinsics":
+        """The same pinhole camera with an ideal lens."""
+        return replace(self, distortion=())
+
     def to_dict(self) -> dict:
-        return {"height": self.height, "width": self.width, "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        d = {"height": self.height, "width": self.width, "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        return d | ({"distortion": list(self.distortion)} if self.distortion else {})
 
     @classmethod
     def from_dict(cls, d: dict) -> "Intrinsics":
-        return cls(int(d["height"]), int(d["width"]), float(d["fx"]), float(d["fy"]), float(d["cx"]), float(d["cy"]))
+        distortion = tuple(float(k) for k in d.get("distortion") or ())
+        return cls(int(d["height"]), int(d["width"]), float(d["fx"]), float(d["fy"]), float(d["cx"]), float(d["cy"]),
+                   distortion)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,9 @@ def test_bench_measures_a_grid_encoded_tiny_student(taught_scene, tmp_path, monk
     assert "student_tiny: scene (finetuned), grid encoding (planes 8/16 x 2 channels)" in printed
     assert f"tiny student {sizes['student_tiny'] / 1e6:.2f} MB, grid teacher {sizes['grid'] / 1e6:.2f} MB" in printed
     assert "smaller on disk than the grid teacher" in printed
+    onnx_row = result["student_tiny_onnx"]  # the scene's own grid student through onnxruntime, next to torch
+    assert onnx_row["encoding"] == "grid" and onnx_row["frames"]["16"]["max_abs_error"] <= 1e-4
+    assert "tiny student at 16, onnxruntime" in printed
 
 
 def test_bench_rejects_bad_arguments(capsys):

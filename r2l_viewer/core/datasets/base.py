@@ -21,7 +21,7 @@ class SceneMeta:
     """Everything about a scene that models, pseudo-data sampling and the viewer need, as plain values."""
 
     name: str
-    format: str  # "blender", "llff" or "demo"
+    format: str  # "blender", "llff", "nerfstudio" or "demo"
     near: float
     far: float
     intrinsics: Intrinsics
@@ -58,16 +58,26 @@ class SceneMeta:
 @dataclass
 class Split:
     """One split's images [N, H, W, 3] float32 in [0, 1], camera-to-world poses [N, 4, 4] and intrinsics;
-    `alphas` [N, H, W] is the object's coverage where the format has it (RGBA images), else None."""
+    `alphas` [N, H, W] is the object's coverage where the format has it (RGBA images), else None;
+    `frame_intrinsics` is one camera per view where the views' cameras differ (then `intrinsics` is the first)."""
 
     images: torch.Tensor
     poses: torch.Tensor
     intrinsics: Intrinsics
     names: list[str] = field(default_factory=list)
     alphas: torch.Tensor | None = None
+    frame_intrinsics: list[Intrinsics] | None = None
 
     def __len__(self) -> int:
         return self.poses.shape[0]
+
+    def intrinsics_of(self, index: int) -> Intrinsics:
+        """The camera of view `index`."""
+        return self.intrinsics if self.frame_intrinsics is None else self.frame_intrinsics[index]
+
+    def cameras(self) -> list[Intrinsics]:
+        """Every view's camera, in order."""
+        return [self.intrinsics_of(i) for i in range(len(self))]
 
 
 @dataclass

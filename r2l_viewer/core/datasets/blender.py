@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from ..cameras import Intrinsics
 from .base import Dataset, DatasetError, SceneMeta, Split, composite_on, downscale_images, orbit_of_inward_cameras
 from .base import require_dir
 from .images import read_images
+from .json_fields import frame_problem, is_number, json_kind, read_json
 
 SPLITS = ("train", "val", "test")
 WHITE = (1.0, 1.0, 1.0)
@@ -21,80 +21,30 @@ def is_blender(folder: Path) -> bool:
     return any((folder / f"transforms_{s}.json").is_file() for s in SPLITS)
 
 
-def _json_kind(value) -> str:
-    """How JSON would call a value, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value[:40]!r}"
-    return "a list" if isinstance(value, list) else "an object"
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _matrix_problem(matrix) -> str | None:
-    """What keeps `matrix` from being 4 rows of 4 finite numbers, or None when it is one."""
-    if not isinstance(matrix, list) or len(matrix) != 4:
-        return f"got {_json_kind(matrix)}" + (f" of {len(matrix)} rows" if isinstance(matrix, list) else "")
-    for r, row in enumerate(matrix):
-        if not isinstance(row, list) or len(row) != 4:
-            return f"row {r} is {_json_kind(row)}" + (f" of {len(row)} entries" if isinstance(row, list) else "")
-        for c, entry in enumerate(row):
-            if not _is_number(entry):
-                return f"row {r}, entry {c} is {_json_kind(entry)}"
-    return None
-
-
-def _frame_problem(frame) -> str | None:
-    """What is wrong with one entry of 'frames', or None."""
-    if not isinstance(frame, dict):
-        return f"is {_json_kind(frame)}, expected an object with 'file_path' and 'transform_matrix'"
-    for key in ("file_path", "transform_matrix"):
-        if key not in frame:
-            return f"has no '{key}'"
-    if not isinstance(frame["file_path"], str) or not frame["file_path"].strip():
-        return f"'file_path' must be the image's path as a string, got {_json_kind(frame['file_path'])}"
-    problem = _matrix_problem(frame["transform_matrix"])
-    return None if problem is None else f"'transform_matrix' must be 4 rows of 4 numbers; {problem}"
-
-
 def _check_transforms(path: Path, data) -> None:
     """Raise a DatasetError naming the file (and frame) when the parsed JSON is not a Blender transforms file."""
     if not isinstance(data, dict):
-        raise DatasetError(f"{path}: expected an object with 'camera_angle_x' and 'frames', got {_json_kind(data)}")
+        raise DatasetError(f"{path}: expected an object with 'camera_angle_x' and 'frames', got {json_kind(data)}")
     for key in ("camera_angle_x", "frames"):
         if key not in data:
             raise DatasetError(f"{path}: has no '{key}' (a Blender transforms file has 'camera_angle_x' and 'frames')")
     angle = data["camera_angle_x"]
-    if not _is_number(angle) or not 0.0 < angle < math.pi:
+    if not is_number(angle) or not 0.0 < angle < math.pi:
         raise DatasetError(f"{path}: 'camera_angle_x' must be the horizontal field of view in radians (between 0 and "
-                           f"pi), got {_json_kind(angle)}")
+                           f"pi), got {json_kind(angle)}")
     if not isinstance(data["frames"], list):
-        raise DatasetError(f"{path}: 'frames' must be a list of frames, got {_json_kind(data['frames'])}")
+        raise DatasetError(f"{path}: 'frames' must be a list of frames, got {json_kind(data['frames'])}")
     if not data["frames"]:
         raise DatasetError(f"{path}: has no frames")
     for i, frame in enumerate(data["frames"]):
-        problem = _frame_problem(frame)
+        problem = frame_problem(frame)
         if problem is not None:
             raise DatasetError(f"{path}: frame {i} {problem}")
 
 
 def _read_transforms(path: Path) -> dict:
     """A transforms_*.json file, checked: camera_angle_x and frames of (file_path, 4x4 transform_matrix)."""
-    if not path.is_file():
-        raise DatasetError(f"{path}: file not found (a Blender scene has transforms_train/val/test.json)")
-    try:
-        data = json.loads(path.read_bytes())
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}: malformed JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except UnicodeDecodeError:
-        raise DatasetError(f"{path}: not a text file; expected JSON") from None
+    data = read_json(path, "a Blender scene has transforms_train/val/test.json")
     _check_transforms(path, data)
     return data
 
