@@ -70,11 +70,11 @@ def test_a_distill_from_the_train_tab_with_encoding_grid_builds_a_grid_student(q
     editor, _ = form.editors["student.encoding"]
     choices = [editor.itemText(i) for i in range(editor.count())]
     assert isinstance(editor, QComboBox) and choices == ["frequency", "grid"]
-    assert editor.currentText() == "frequency"
     tiny = dataclasses.replace(TINY_GRID_STUDENT, encoding="frequency", frequencies=2)
     form.set_config(dataclasses.replace(
         form.config(), student=tiny, steps=10, batch_rays=256, hard_rays=32, online=True, online_buffer=2,
         online_every=10, warmup_steps=2, val_every=0, val_views=1, save_every=100_000))
+    assert editor.currentText() == "frequency"
     window.train.run_options = {"downscale": 12}
     editor.setCurrentText("grid")  # what choosing it in the drop-down does
     assert form.config().student.encoding == "grid"
