@@ -83,25 +83,36 @@ def cmd_import_nerf(args) -> int:
     return 0
 
 
-class StopOnInterrupt:
-    """First Ctrl-C asks the job to stop cleanly (it saves); a second one aborts."""
+class StopOnSignals:
+    """Ctrl-C (SIGINT) or SIGTERM (sent by timeout, systemd, docker, job schedulers, torchrun) asks the job to stop
+    cleanly: it saves, and the command exits with 128 + the signal's number. A second signal aborts."""
 
-    def __init__(self, ctx: RunContext, message: str = "r2l-train: stopping after the current step and saving "
-                                                         "(Ctrl-C again to abort)"):
-        self.ctx, self.message = ctx, message
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, ctx: RunContext, program: str = "r2l-train",
+                 doing: str = "stopping after the current step and saving"):
+        self.ctx, self.program, self.doing = ctx, program, doing
+        self.received: int | None = None
 
     def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self._handle)
+        self.previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         if self.ctx.stop.is_set():
             raise KeyboardInterrupt
-        print("\n" + self.message, file=sys.stderr)
+        print(f"\n{self.program}: {name}: {self.doing} ({name} again to abort)", file=sys.stderr)
+        self.received = signum
         self.ctx.stop.set()
 
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received or signal.SIGINT)
+
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
         return False
 
 
@@ -116,11 +127,11 @@ def cmd_job(args) -> int:
     ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
     ctx.workspace.check_writable()  # and when the checkpoint cannot be written
     events = run_all(preset, ctx) if args.command == "all" else run_job(args.command, preset, ctx)
-    with StopOnInterrupt(ctx):
+    with StopOnSignals(ctx) as signals:
         last = ProgressPrinter(quiet=args.quiet).consume(events)
     if last is not None and last.kind == STOPPED:
-        print(f"r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
-        return 130
+        print("r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
+        return signals.exit_code
     print(f"r2l-train: saved {args.out} (metrics log: {ctx.workspace.metrics_log.name})", file=sys.stderr)
     return 0
 

@@ -8,7 +8,7 @@ import sys
 
 from r2l_viewer.core.config import validate
 
-from .cli import USER_ERRORS, StopOnInterrupt
+from .cli import USER_ERRORS, StopOnSignals
 from .cli_args import positive_int
 from .configs import EvalConfig
 from .evaluate import Evaluate, human_bytes
@@ -70,11 +70,11 @@ def evaluate(args) -> tuple[int, dict | None]:
     validate(config)
     ctx = RunContext(Workspace(args.checkpoint), data=args.data, downscale=args.downscale, device=args.device)
     ctx.torch_device  # fail now when the device does not exist
-    with StopOnInterrupt(ctx, "r2l-eval: stopping after the current render (Ctrl-C again to abort)"):
+    with StopOnSignals(ctx, "r2l-eval", "stopping after the current render") as signals:
         last = ProgressPrinter(quiet=args.quiet).consume(Evaluate(config, ctx).run())
     if last is None or last.kind != DONE:
         print("r2l-eval: stopped; nothing printed", file=sys.stderr)
-        return 130, None
+        return signals.exit_code, None
     return 0, last.metrics
 
 
