@@ -116,13 +116,20 @@ class StopOnSignals:
         return False
 
 
+def given_settings(args) -> frozenset:
+    """The settings given on the command line ('distill.steps', 'seed'): --resume keeps the saved run's others."""
+    flags = {dest for dest, value in vars(args).items() if "." in dest and value is not None}
+    return frozenset(flags | ({"seed"} if args.seed is not None else set()))
+
+
 def cmd_job(args) -> int:
     preset = get_preset(args.preset)
     for name in JOB_FLAGS[args.command]:
         setattr(preset, name, apply_overrides(getattr(preset, name), args, name))
     ctx = RunContext(
-        Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device, seed=args.seed,
-        resume=args.resume, force=getattr(args, "force", False),
+        Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device,
+        seed=0 if args.seed is None else args.seed, resume=args.resume, force=getattr(args, "force", False),
+        given=given_settings(args),
     )
     ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
     ctx.workspace.check_writable()  # and when the checkpoint cannot be written
@@ -143,8 +150,9 @@ def _add_job_parser(sub, name: str) -> None:
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save")
+    p.add_argument("--seed", type=int, help="random seed (default 0, or the interrupted run's with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save, with "
+                   "its settings (options given must agree with them)")
     if name in FORCE_HELP:
         p.add_argument("--force", action="store_true", help=FORCE_HELP[name])
     p.add_argument("--quiet", action="store_true", help="no progress bars")

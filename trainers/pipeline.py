@@ -89,16 +89,20 @@ def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
     stage has run, the later stages' saved states and results are stale: they start afresh and replace them."""
     validate_preset(preset)
     ctx.workspace.check_writable()
+    stale = False  # once a stage has run
     for name in JOBS:
         if name == "pseudo" and preset.distill.online:
             continue
         if ctx.resume and finished(name, ctx):
             yield Event(name, LOG, message=f"{name}: already finished in {ctx.workspace.checkpoint.name}, skipped")
             continue
+        if stale:
+            ctx.workspace.drop_state(name)  # made from an earlier stage's old result: nothing to continue
         stopped = False
         for event in run_job(name, preset, ctx):
             stopped = stopped or event.kind == STOPPED
             yield event
         if stopped:
             return
-        ctx.resume, ctx.force = False, True  # a stage that ran makes the later ones' states and results stale
+        ctx.resume, ctx.force, stale = False, True, True  # a stage that ran makes the later ones' states and
+        # results stale

@@ -145,6 +145,7 @@ class RunContext:
     seed: int = 0
     resume: bool = False
     force: bool = False
+    given: frozenset | None = None  # settings the user gave ('distill.steps', 'seed'); None: all of them
     stop: threading.Event = field(default_factory=threading.Event)
     _datasets: dict = field(default_factory=dict, repr=False)
 

@@ -80,7 +80,8 @@ def test_opening_a_store_clears_what_a_crash_left(tmp_path):
 def test_resume_with_other_settings_is_refused_and_keeps_the_views(taught_scene, tmp_path):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
     preset.pseudo = dataclasses.replace(preset.pseudo, focal_scale=(1.0, 1.5))
-    with pytest.raises(JobError, match=r"made with other settings \(focal_scale\).*without --resume"):
+    with pytest.raises(JobError, match=r"saved with other settings \(--pseudo.focal_scale 1.0,2.0 saved, 1.0,1.5 given\).*"
+                                       r"without --resume"):
         list(run_job("pseudo", preset, context(folder, resume=True)))
     manifest = PseudoStore(folder / "scene.pseudo").manifest()
     assert manifest["images"] == 12 and manifest["complete"]

@@ -62,9 +62,9 @@ def test_resume_checks_seed_data_and_downscale(taught_scene, tmp_path):
         if event.kind == PROGRESS:
             ctx.stop.set()
     assert event.kind == STOPPED and event.step > 0
-    with pytest.raises(JobError, match=r"other settings \(--seed\)"):
+    with pytest.raises(JobError, match=r"other settings \(--seed 0 saved, 1 given\)"):
         list(run_job("distill", preset, context(folder, resume=True, seed=1)))
-    with pytest.raises(JobError, match=r"other settings \(--downscale\)"):
+    with pytest.raises(JobError, match=r"other settings \(--downscale 12 saved, 11 given\)"):
         list(run_job("distill", preset, context(folder, resume=True, downscale=11)))
 
 
