@@ -110,6 +110,14 @@ class Distill(StudentJob):
 
     def _pseudo_views(self, scene):
         store = PseudoStore(self.ctx.workspace.pseudo_dir)
+        unfinished = PseudoStore(self.ctx.workspace.pseudo_new_dir)
+        if not store.exists and unfinished.exists:
+            held = unfinished.manifest()
+            raise JobError(
+                f"{store.folder}: no pseudo data yet; an unfinished set is in {unfinished.folder.name} "
+                f"({held['images']} of {held.get('planned', '?')} views): finish it with `r2l-train pseudo --resume`, "
+                "or distil with --distill.online true"
+            )
         manifest = store.manifest()
         if manifest.get("teacher_id") != scene.teacher.get("id"):
             raise JobError(

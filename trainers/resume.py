@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from r2l_viewer.core.config import from_dict, to_dict, validate
 
 from .workspace import JobError
@@ -88,12 +90,18 @@ def resumed_seed(stage: str, ctx, saved) -> None:
     ctx.seed = int(saved)
 
 
+def _moved(data) -> bool:
+    """Whether a recorded dataset folder is gone (moved): the run may then continue on the one given."""
+    return isinstance(data, str) and data != "demo" and not Path(data).exists()
+
+
 def resumed_run(stage: str, ctx, saved: dict) -> None:
     """Take the interrupted run's seed when none was given; a given seed, dataset or downscale that differs from
     the saved one is a JobError naming both values."""
     resumed_seed(stage, ctx, saved.get("seed"))
     now = ctx.run_settings()
-    conflicts = [(_flag(stage, name), saved.get(name), now.get(name)) for name in changed_settings(saved, now)]
+    changed = [name for name in changed_settings(saved, now) if not (name == "data" and _moved(saved["data"]))]
+    conflicts = [(_flag(stage, name), saved.get(name), now.get(name)) for name in changed]
     if conflicts:
         raise conflict_error(stage, conflicts)
 
