@@ -73,3 +73,15 @@ def test_a_disk_full_when_syncing_gives_the_clean_message(tmp_path, demo_tiny, m
     with pytest.raises(CheckpointError, match=FULL):
         save_scene(path, scene)
     _assert_untouched(path, before)
+
+
+def test_a_really_full_disk_gives_the_clean_message(small_disk, demo_tiny):
+    path = small_disk / "scene.ckpt"
+    scene = _scene(demo_tiny)
+    save_scene(path, scene)
+    before = path.read_bytes()
+    scene.teacher = model_record(GridTeacher(GridConfig(resolution=40, features=3, mlp_width=8)))  # ~0.8 MB
+    with pytest.raises(CheckpointError, match=FULL):
+        save_scene(path, scene)
+    assert path.read_bytes() == before and load_scene(path).teacher["step"] == 40
+    assert [p.name for p in small_disk.iterdir()] == ["scene.ckpt"]
