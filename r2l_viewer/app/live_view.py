@@ -45,8 +45,16 @@ class LiveView(QObject):
         pointer.pan.connect(self.pan)
         pointer.zoom.connect(self.zoom)
         canvas.installEventFilter(self)
+        session.opened.connect(self.start_afresh)
         self.sync_model()
         self.worker.start()
+
+    def start_afresh(self) -> None:
+        """Another scene was opened: its own camera and orbit, and the frame cost learnt again for its model."""
+        self.camera = OrbitCamera.for_scene(self.session.meta)
+        self.camera_ref, self._camera_index = None, -1
+        self.governor = DynamicResolution()
+        self.moving = False
 
     # ---- camera input -------------------------------------------------------------------------------------
     def orbit(self, dx: float, dy: float) -> None:

@@ -81,7 +81,6 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> i
     app.setApplicationName(PROG)
     session = SceneSession(loaded, device)
     window = MainWindow(session, device_text, size, fit_to_screen=screenshot is None)
-    window.setWindowTitle(f"R2L Viewer: {loaded.checkpoint.meta.name} ({loaded.path.name})")
     taker = ScreenshotOnReady(window, screenshot, SCREENSHOT_TIMEOUT_S) if screenshot else None
     window.closed.connect(app.quit)  # the window closes only once its threads have ended
     window.show()

@@ -61,6 +61,7 @@ class SceneSession(QObject):
     """What is open: the checkpoint path (where jobs save), the models shown, the device. Signals on change."""
 
     scene_changed = pyqtSignal()  # a (re)loaded checkpoint: everything may differ
+    opened = pyqtSignal()  # another checkpoint was opened (before scene_changed): views start afresh on it
     student_changed = pyqtSignal()  # new student weights (a training snapshot or a reload)
     teacher_changed = pyqtSignal()
 
@@ -87,6 +88,12 @@ class SceneSession(QObject):
     def replace(self, loaded: LoadedScene) -> None:
         """Show a freshly loaded checkpoint (after a job saved into it)."""
         self._apply(loaded)
+        self.scene_changed.emit()
+
+    def open(self, loaded: LoadedScene) -> None:
+        """Show another checkpoint (File > Open, a dropped file): jobs save into it from now on."""
+        self._apply(loaded)
+        self.opened.emit()
         self.scene_changed.emit()
 
     def set_student(self, model, label: str) -> None:
