@@ -3,7 +3,6 @@ rate, speed-ups; training and pseudo-data throughput. Prints a table, or one JSO
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import platform
@@ -21,6 +20,7 @@ from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNe
 
 from .bench_measure import bench_view, frame_times, matmul_rate, median, pseudo_throughput, training_throughput
 from .bench_targets import check_targets, print_targets
+from .cli_args import BriefArgumentParser
 from .bench_variants import fast_frame_ms, precision_change, render_variants
 from .distill_job import student_config_for, teacher_box
 from .evaluate import counted_flops_per_ray, stored_bytes
@@ -370,7 +370,7 @@ def frame_sizes(text: str) -> tuple[int, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="r2l-bench", description=__doc__)
+    p = BriefArgumentParser(prog="r2l-bench", description=__doc__)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--quick", action="store_true", help="fewer repeats and estimates: under 5 minutes on a CPU")
     p.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="a scene checkpoint with a grid teacher "

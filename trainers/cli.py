@@ -13,7 +13,7 @@ from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 from r2l_viewer.core.models.nerf import NerfWeightsError
 
-from .cli_args import add_config_flags, apply_overrides, positive_int
+from .cli_args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
 from .import_nerf import import_nerf
@@ -162,7 +162,7 @@ def _add_job_parser(sub, name: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BriefArgumentParser(
         prog="r2l-train",
         description="Distil a NeRF into an R2L neural light field: train the teacher, render pseudo data, "
         "distil, finetune. Every job saves into one scene checkpoint that r2l-viewer opens.",

@@ -9,7 +9,7 @@ import sys
 from r2l_viewer.core.config import validate
 
 from .cli import USER_ERRORS, StopOnSignals
-from .cli_args import positive_int
+from .cli_args import BriefArgumentParser, positive_int
 from .configs import EvalConfig
 from .evaluate import Evaluate, human_bytes
 from .events import DONE
@@ -28,7 +28,7 @@ def non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="r2l-eval", description="Measure a scene's teacher and student against real images.")
+    p = BriefArgumentParser(prog="r2l-eval", description="Measure a scene's teacher and student against real images.")
     p.add_argument("checkpoint", help="the scene checkpoint (scene.ckpt)")
     p.add_argument("--data", help="the dataset folder or 'demo' (default: the one the scene was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="which split (default: test)")

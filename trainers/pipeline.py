@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from r2l_viewer.core.config import ConfigError, validate
+from r2l_viewer.core.config import validate
 
 from .distill_job import Distill
 from .evaluate import Evaluate
@@ -78,10 +78,7 @@ def finished(name: str, ctx: RunContext) -> bool:
 def validate_preset(preset: Preset, names=JOBS) -> None:
     """Check every named job's settings before any job runs (a ConfigError names the job and the setting)."""
     for name in names:
-        try:
-            validate(getattr(preset, name))
-        except ConfigError as exc:
-            raise ConfigError(f"--{name}: {exc}") from None
+        validate(getattr(preset, name), f"--{name}")
 
 
 def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
