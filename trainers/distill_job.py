@@ -148,7 +148,7 @@ class Distill(StudentJob):
 
     def summary(self) -> str:
         m = self.last_metrics
-        parts = [f"distilled in {self.elapsed:.0f} s"]
+        parts = [f"distilled in {self.took()}"]
         if "teacher_psnr" in m:
             parts.append(f"{m['teacher_psnr']:.2f} dB against the teacher")
         parts.append(f"{m.get('val_psnr', float('nan')):.2f} dB against the real validation images")

@@ -21,6 +21,15 @@ REPORT_SECONDS = 0.25  # progress events at most this often
 PREVIEW_SECONDS = 5.0  # a progress event carries the last validation preview at most this often
 
 
+def duration_text(seconds: float) -> str:
+    """'54 s', '3 min 12 s' or '1 h 02 min'."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 class TrainingJob(ABC):
     """A job that optimises one model for `config.steps` steps. Subclasses say how to set up, step, validate
     and save; `run` is the loop. All randomness comes from `self.generator`, which is saved for resume."""
@@ -44,6 +53,7 @@ class TrainingJob(ABC):
         self._last_report = 0.0
         self._state: dict | None = None
         self._state_loaded = False
+        self.run_began = time.perf_counter()  # (reset when the run starts)
         self.replaced_step = 0  # starting over: the step an interrupted run of this job is saved at (0: none)
 
     # ---- what each job provides -------------------------------------------------------------------------
@@ -141,6 +151,7 @@ class TrainingJob(ABC):
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def run(self) -> Iterator[Event]:
+        self.run_began = time.perf_counter()
         self.ctx.workspace.check_writable()
         if self.resume_state() is None and self.ctx.resume and (note := self.finished_note()):
             yield from self._emit(Event(self.stage, DONE, message=note))
@@ -198,8 +209,13 @@ class TrainingJob(ABC):
             yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
             meter.restart()
 
+    def took(self) -> str:
+        """How long this run of the stage took, setting up and validations included."""
+        resumed = f" (resumed at step {self.start_step})" if self.start_step else ""
+        return duration_text(time.perf_counter() - self.run_began) + resumed
+
     def summary(self) -> str:
-        return f"{self.stage} done in {self.elapsed:.0f} s"
+        return f"{self.stage} done in {self.took()}"
 
     def _emit(self, event: Event) -> Iterator[Event]:
         """Yield an event after writing it to the metrics log (and a note if the log cannot be written)."""

@@ -6,6 +6,7 @@ from r2l_viewer.core.metrics import flops_per_ray
 from r2l_viewer.core.models import parameter_count
 from trainers.evaluate import human_bytes, student_encoding_text
 from trainers.inspection import serialized_bytes
+from trainers.scene_io import stage_text
 
 PAPER_NERF_FLOPS = 303.82e6  # the paper's vanilla NeRF teacher per ray (`r2l-train describe` counts the same)
 
@@ -73,8 +74,10 @@ def model_rows(name: str, record: dict | None, info: dict | None, latencies=None
         return [(name, "none in this checkpoint")]
     kind = record.get("kind", "?") if record else "?"
     shape = shape_text(kind, record.get("config", {}) if record else {})
-    stage = f", {record['stage']}" if record and record.get("stage") else ""
-    step = f", step {record['step']}" if record and record.get("step") is not None else ""
+    stage = stage_text(record) if record else ""
+    stopped = "stopped at step" in stage
+    step = f", step {record['step']}" if record and record.get("step") is not None and not stopped else ""
+    stage = f", {stage}" if stage else ""
     return [
         (name, f"{kind}{shape}{stage}{step}"),
         ("  size", f"{info['params']:,} parameters, {human_bytes(info['bytes'])} on disk"),

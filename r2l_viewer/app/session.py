@@ -14,6 +14,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, load_scene
 from r2l_viewer.core.models import ModelRecordError
+from trainers.scene_io import stage_text
 
 BUNDLED_DEMO = demo_checkpoint_path()
 
@@ -79,7 +80,7 @@ class SceneSession(QObject):
 
     def _stage_label(self) -> str:
         record = self.checkpoint.student
-        return f"student ({record.get('stage', '?')})" if record else "student"
+        return f"student ({stage_text(record) or '?'})" if record else "student"
 
     @property
     def meta(self):
