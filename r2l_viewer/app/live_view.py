@@ -46,6 +46,7 @@ class LiveView(QObject):
         pointer.zoom.connect(self.zoom)
         canvas.installEventFilter(self)
         session.opened.connect(self.start_afresh)
+        canvas.set_surround(session.meta.background)
         self.sync_model()
         self.worker.start()
 
@@ -55,6 +56,7 @@ class LiveView(QObject):
         self.camera_ref, self._camera_index = None, -1
         self.governor = DynamicResolution()
         self.moving = False
+        self.canvas.set_surround(self.session.meta.background)
 
     # ---- camera input -------------------------------------------------------------------------------------
     def orbit(self, dx: float, dy: float) -> None:
@@ -176,7 +178,9 @@ class LiveView(QObject):
         h, w = frame.rgb.shape[:2]
         full_w, quality = self.full_size()[0], self._quality(frame)
         ms = f"{frame.seconds * 1000:.0f} ms/frame"
-        lines = [f"{self.fps.fps:.1f} FPS  {ms}" if self.moving else f"at rest  {ms}",
+        fps = self.fps.fps
+        rate = "moving" if fps is None else f"{fps:.1f} FPS"
+        lines = [f"{rate}  {ms}" if self.moving else f"at rest  {ms}",
                  f"{w}x{h} {quality}" + ("" if quality == "full" else f" ({w / full_w:.0%} of {full_w})"),
                  f"{self.device_text}  {frame.label}"]
         if self.camera_ref is not None:

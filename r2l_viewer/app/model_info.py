@@ -129,7 +129,21 @@ def scene_rows(session, device_text: str, teacher: dict | None, student: dict | 
     rows += model_rows("teacher", checkpoint.teacher, teacher, latencies)
     rows += model_rows("student", checkpoint.student, student, latencies)
     rows += ratio_rows((checkpoint.teacher, checkpoint.student), teacher, student) + speed_ratio_rows(latencies)
-    for record in checkpoint.history[-4:]:
+    return rows + history_rows(checkpoint.history)
+
+
+def history_rows(history: list[dict]) -> list[tuple[str, str]]:
+    """The latest result of each stage, oldest first: its scores, step and date (an earlier run of a stage that
+    ran again is history, not the scene's state)."""
+    latest = {}
+    for record in history:
+        if record.get("stage") and "event" not in record:
+            latest.pop(record["stage"], None)
+            latest[record["stage"]] = record
+    rows = []
+    for stage, record in latest.items():
         scores = ", ".join(f"{k} {v:.2f}" for k, v in record.items() if k.endswith("psnr") and isinstance(v, float))
-        rows.append((f"history: {record.get('stage')}", scores or record.get("event", "")))
+        when = str(record.get("time", ""))[:16].replace("T", " ")
+        rows.append((f"last {stage}", f"{scores or 'no scores'} at step {record.get('step')}, {when}".rstrip(", ")))
     return rows
+

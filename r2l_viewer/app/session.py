@@ -130,7 +130,8 @@ class SceneSession(QObject):
             return self.path, None
         copy = new_copy_folder(self.path.stem) / self.path.name
         shutil.copyfile(self.path, copy)
-        note = (f"{self.path.name} is not writable here; training into a new copy: {copy} "
-                f"(open it later with: r2l-viewer {copy})")
+        why = ("the bundled demo stays as shipped" if self.path.resolve() == BUNDLED_DEMO.resolve()
+               else f"{self.path.name} cannot be written here")
+        note = f"{why}, so this training goes into a copy: {copy} (open it later with File > Open)"
         self.path = copy
         return copy, note
