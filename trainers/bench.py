@@ -15,15 +15,15 @@ from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
 from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
-from r2l_viewer.core.metrics import flops_per_ray
+from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
 
-from .bench_measure import bench_view, frame_times, matmul_rate, median, pseudo_throughput, training_throughput
+from .bench_measure import frame_times, matmul_rate, median, pseudo_throughput, training_throughput
 from .bench_targets import check_targets, print_targets
 from .cli_args import BriefArgumentParser
 from .bench_variants import fast_frame_ms, precision_change, render_variants
 from .distill_job import student_config_for, teacher_box
-from .evaluate import counted_flops_per_ray, stored_bytes
+from .evaluate import stored_bytes
 from .presets import get_preset
 
 DEFAULT_SCENE = demo_checkpoint_path()
@@ -127,9 +127,6 @@ def measure_renders(models: dict, device, resolutions, quick: bool, matmul: floa
             entry["frames"][str(res)] = row
             print(f"  measured {name} at {res}x{res}: {ms:.1f} ms", file=sys.stderr)
         results[name] = entry
-    if "grid" in models:  # its cost depends on the rays (empty space is skipped): count it on a real view
-        pose, intr = bench_view(resolutions[0])
-        results["grid"]["flops_per_ray"] = counted_flops_per_ray(models["grid"], pose, intr, device)
     return results
 
 
@@ -161,6 +158,8 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     print(f"  matmul: {matmul / 1e9:.1f} GFLOP/s", file=sys.stderr)
     models, scene = build_models(scene_path, device)
     renders = measure_renders(models, device, resolutions, quick, matmul)
+    if "grid" in models:  # its cost depends on what the rays see: counted as every tool counts it
+        renders["grid"]["flops_per_ray"] = scene_flops_per_ray(models["grid"], scene)
     ups = speedups(renders, resolutions)
     headline = next((r for r in resolutions if str(r) in ups.get("nerf", {})), None)
     paper_row = renders["student_paper"]["frames"].get(str(headline or resolutions[0]), {})

@@ -7,6 +7,7 @@ import json
 import sys
 
 from r2l_viewer.core.config import validate
+from r2l_viewer.core.metrics import FLOPS_DEFINITION
 
 from .cli import USER_ERRORS, StopOnSignals
 from .cli_args import BriefArgumentParser, positive_int
@@ -54,6 +55,7 @@ def print_table(result: dict) -> None:
         h, w = r["resolution"]
         print(f"{role:<9}{r['psnr']:>8.2f}{r['ssim']:>8.4f}{r['ms_per_frame']:>10.1f}{human_bytes(r['bytes']):>11}"
               f"{r['flops_per_ray'] / 1e6:>12.3f}  {h}x{w} x {r['images']}")
+    print(f"MFLOPs/ray: {FLOPS_DEFINITION}")
     student = result.get("student")
     if student and student.get("encoding"):
         print(f"student encoding: {student['encoding']} ({student['encoding_text']})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from r2l_viewer.core.metrics import flops_per_ray
+from r2l_viewer.core.metrics import FLOPS_DEFINITION, scene_flops_per_ray
 from r2l_viewer.core.models import parameter_count
 from trainers.evaluate import human_bytes, student_encoding_text
 from trainers.inspection import serialized_bytes
@@ -11,11 +11,13 @@ from trainers.scene_io import stage_text
 PAPER_NERF_FLOPS = 303.82e6  # the paper's vanilla NeRF teacher per ray (`r2l-train describe` counts the same)
 
 
-def describe(model) -> dict | None:
-    """params, bytes (fp32 as saved) and FLOPs per ray of a model, or None when there is none."""
+def describe(model, scene) -> dict | None:
+    """params, bytes (fp32 as saved) and FLOPs per ray (counted as every tool counts them, on `scene`'s reference
+    camera) of a model, or None when there is none."""
     if model is None:
         return None
-    return {"params": parameter_count(model), "bytes": serialized_bytes(model), "flops": flops_per_ray(model)}
+    return {"params": parameter_count(model), "bytes": serialized_bytes(model),
+            "flops": scene_flops_per_ray(model, scene)}
 
 
 def architecture(model) -> tuple | None:
@@ -129,6 +131,8 @@ def scene_rows(session, device_text: str, teacher: dict | None, student: dict | 
     rows += model_rows("teacher", checkpoint.teacher, teacher, latencies)
     rows += model_rows("student", checkpoint.student, student, latencies)
     rows += ratio_rows((checkpoint.teacher, checkpoint.student), teacher, student) + speed_ratio_rows(latencies)
+    if teacher or student:
+        rows.append(("FLOPs", f"{FLOPS_DEFINITION} (r2l-eval gives the same figures)"))
     return rows + history_rows(checkpoint.history)
 
 
@@ -146,4 +150,3 @@ def history_rows(history: list[dict]) -> list[tuple[str, str]]:
         when = str(record.get("time", ""))[:16].replace("T", " ")
         rows.append((f"last {stage}", f"{scores or 'no scores'} at step {record.get('step')}, {when}".rstrip(", ")))
     return rows
-
