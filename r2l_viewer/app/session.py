@@ -132,6 +132,7 @@ class SceneSession(QObject):
         shutil.copyfile(self.path, copy)
         why = ("the bundled demo stays as shipped" if self.path.resolve() == BUNDLED_DEMO.resolve()
                else f"{self.path.name} cannot be written here")
-        note = f"{why}, so this training goes into a copy: {copy} (open it later with File > Open)"
+        note = (f"{why}, so this training goes into a new copy: {copy} (open it later with File > Open, or: "
+                f"r2l-viewer {copy})")
         self.path = copy
         return copy, note

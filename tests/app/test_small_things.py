@@ -88,7 +88,7 @@ def test_the_frame_rate_is_not_shown_as_zero_after_a_jump(qtbot, make_window, de
 def test_the_bundled_demo_is_copied_because_it_stays_as_shipped(qtbot, make_window, demo_checkpoint):
     window = make_window(demo_checkpoint)
     path, note = window.session.job_path()
-    assert path != BUNDLED and note.startswith("the bundled demo stays as shipped, so this training goes into a copy")
+    assert path != BUNDLED and note.startswith("the bundled demo stays as shipped, so this training goes into a new copy")
     assert "not writable" not in note
 
 
