@@ -152,12 +152,17 @@ class MainWindow(QMainWindow):
         live.full_frame_shown.connect(self.request_compare)
         live.message.connect(self.show_message)
         self.compare_worker.compared.connect(self.compare.show_result)
+        self.compare_worker.coarse_teacher.connect(self._show_coarse_teacher)
         self.compare_worker.compare_failed.connect(self.show_message)
         self.train.message.connect(self.show_message)
         session.student_changed.connect(self._snapshot_or_models_changed)
         session.teacher_changed.connect(self._snapshot_or_models_changed)
         session.scene_changed.connect(self._scene_changed)
         session.opened.connect(self._scene_opened)
+
+    def _show_coarse_teacher(self, result) -> None:
+        if self.compare_worker.is_current(result):
+            self.compare.show_coarse_teacher(result)
 
     def _follow_live_student(self, frame) -> None:
         """Between compare results the student pane follows the live view (when that shows the student)."""
