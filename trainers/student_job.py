@@ -128,6 +128,8 @@ class StudentJob(TrainingJob):
     def store_student(self, model, step: int, complete: bool, **info) -> None:
         """Put a student into the scene checkpoint with its stage and validation figures."""
         scene = self.ctx.require_scene("teacher")
+        if "views" not in info and scene.student is not None:  # finetuning keeps the views it was distilled on
+            info["views"] = scene.student.get("views")
         scene.student = model_entry(
             model, stage=self.stage_name, step=step, total_steps=self.config.steps, complete=complete,
             teacher_id=scene.teacher.get("id"),

@@ -7,13 +7,27 @@ from pathlib import Path
 
 from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
 
+from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.orbit import OrbitCamera
+from trainers.configs import PseudoConfig
+from trainers.views import view_ranges
 
 from .pacing import DynamicResolution, FpsMeter, scaled_size
 from .render_worker import Frame, RenderRequest, RenderWorker
 from .saving import save_view_png
 
 REST_MS = 150  # no camera change for this long: render full resolution
+LIMIT_NOTES = {"zoom": "zoom limit: the student learnt views from this range only",
+               "elevation": "tilt limit: the student learnt views from these heights only"}
+
+
+def student_views(session) -> dict | None:
+    """The views the open student was trained on (the distill job records them; the paper's pseudo-view settings
+    for older checkpoints); None without a student, whose teacher renders any view of its box."""
+    record = session.checkpoint.student
+    if session.student is None or record is None:
+        return None
+    return record.get("views") or view_ranges(session.meta, to_dict(PseudoConfig()))
 
 
 class LiveView(QObject):
@@ -121,10 +135,12 @@ class LiveView(QObject):
         return max(16, round(native.width * scale)), max(16, round(native.height * scale))
 
     def intrinsics(self, width: int, height: int):
-        return self.session.meta.intrinsics.resized(height, width)
+        return self.session.meta.intrinsics.resized(height, width).zoomed(self.camera.focal_scale)
 
     def sync_model(self) -> None:
-        """Render with the session's current live model from the next frame on."""
+        """Render with the session's current live model from the next frame on, the camera kept to the views a
+        student was trained on."""
+        self.camera.within(student_views(self.session))
         model, label = self.session.live_model()
         self.worker.set_model(model, label)
         if model is None:
@@ -186,6 +202,8 @@ class LiveView(QObject):
         if self.camera_ref is not None:
             split, index = self.camera_ref
             lines.append(f"{split} camera {index}")
+        if self.camera.limit:
+            lines.append(LIMIT_NOTES[self.camera.limit])
         return lines
 
     def _quality(self, frame: Frame) -> str:

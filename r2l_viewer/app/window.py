@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
 
     def request_compare(self, *_) -> None:
         """Teacher and student for the camera now shown (called once a full-resolution frame is up)."""
-        intrinsics = compare_intrinsics(self.session.meta.intrinsics)
+        intrinsics = compare_intrinsics(self.session.meta.intrinsics).zoomed(self.live.camera.focal_scale)
         self.compare_worker.request(CompareRequest(self.live.camera.c2w(), intrinsics, self.live.camera_ref))
 
     # ---- opening scenes -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from trainers.pipeline import run_job
 from trainers.scene_io import stage_text
 from trainers.schedule import warmup_then_decay
 from trainers.student_job import describe_student
+from trainers.views import view_ranges
 from trainers.workspace import JobError, Workspace
 
 from .conftest import context, run_to_end, scene_and_preset
@@ -133,3 +134,16 @@ def test_a_stopped_student_says_where_it_stopped(taught_scene, tmp_path):
     expected = f"distillation stopped at step {event.step} of {preset.distill.steps}"
     assert stage_text(student) == expected and describe_student(student) == expected
     assert stage_text(student | {"complete": True}) == "distilled"
+
+
+def test_the_student_records_the_views_it_learnt_from_and_finetuning_keeps_them(taught_scene, tmp_path):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset.distill = dataclasses.replace(preset.distill, steps=2, batch_rays=256)
+    preset.finetune = dataclasses.replace(preset.finetune, steps=2, batch_rays=256, val_every=1)
+    run_to_end("distill", preset, context(folder))
+    scene = load_scene(folder / "scene.ckpt")
+    settings = json.loads((folder / "scene.pseudo" / "manifest.json").read_text())["settings"]
+    assert scene.student["views"] == view_ranges(scene.meta, settings)
+    assert scene.student["views"]["focal_scale"] == list(preset.pseudo.focal_scale)
+    run_to_end("finetune", preset, context(folder))
+    assert load_scene(folder / "scene.ckpt").student["views"] == scene.student["views"]
