@@ -41,11 +41,11 @@ def _shown(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
-def conflict_error(stage: str, conflicts: list[tuple[str, object, object]], where: str = "run") -> JobError:
+def conflict_error(stage: str, conflicts: list[tuple[str, object, object]]) -> JobError:
     """A JobError naming each (flag, saved, given) that stops an interrupted run from continuing."""
     named = "; ".join(f"{flag} {_shown(saved)} saved, {_shown(given)} given" for flag, saved, given in conflicts)
     return JobError(
-        f"the interrupted {stage} {where} was saved with other settings ({named}); leave those options out to "
+        f"the interrupted {stage} run was saved with other settings ({named}); leave those options out to "
         "continue with the saved values, or run without --resume to start over"
     )
 
