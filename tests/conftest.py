@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,20 @@ def demo_tiny():
     from r2l_viewer.core.datasets import load_demo
 
     return load_demo(downscale=12.5)
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Path:
+    """A real 512 KB disk (a tmpfs) to fill up; skipped where mounting one is not allowed (not root)."""
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)

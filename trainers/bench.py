@@ -4,7 +4,6 @@ JSON object with --json."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import platform
@@ -17,19 +16,21 @@ from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
 from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
-from r2l_viewer.core.metrics import flops_per_ray
+from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
 
-from .bench_measure import bench_view, frame_times, matmul_rate, median, pseudo_throughput, training_throughput
+from .bench_measure import frame_times, matmul_rate, median, pseudo_throughput, training_throughput
 from .bench_onnx import onnx_frames, print_onnx_rows
 from .bench_targets import check_targets, print_targets
+from .cli_args import BriefArgumentParser
 from .bench_variants import fast_frame_ms, precision_change, render_variants
 from .distill_job import student_config_for, teacher_box
-from .evaluate import counted_flops_per_ray, stored_bytes
+from .evaluate import stored_bytes
 from .presets import get_preset
 
 DEFAULT_SCENE = demo_checkpoint_path()
 RESOLUTIONS = (100, 200, 400)
+MIN_SIZE, MAX_SIZE = 8, 2048  # frame sides the bench accepts (2048: 4 M rays, seconds per student frame on a CPU)
 CPU_SECONDS_LIMIT = 150.0  # a model/resolution whose measured frames would take longer than this is skipped on CPU
 
 
@@ -128,9 +129,6 @@ def measure_renders(models: dict, device, resolutions, quick: bool, matmul: floa
             entry["frames"][str(res)] = row
             print(f"  measured {name} at {res}x{res}: {ms:.1f} ms", file=sys.stderr)
         results[name] = entry
-    if "grid" in models:  # its cost depends on the rays (empty space is skipped): count it on a real view
-        pose, intr = bench_view(resolutions[0])
-        results["grid"]["flops_per_ray"] = counted_flops_per_ray(models["grid"], pose, intr, device)
     return results
 
 
@@ -162,6 +160,8 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     print(f"  matmul: {matmul / 1e9:.1f} GFLOP/s", file=sys.stderr)
     models, scene = build_models(scene_path, device)
     renders = measure_renders(models, device, resolutions, quick, matmul)
+    if "grid" in models:  # its cost depends on what the rays see: counted as every tool counts it
+        renders["grid"]["flops_per_ray"] = scene_flops_per_ray(models["grid"], scene)
     ups = speedups(renders, resolutions)
     headline = next((r for r in resolutions if str(r) in ups.get("nerf", {})), None)
     paper_row = renders["student_paper"]["frames"].get(str(headline or resolutions[0]), {})
@@ -354,15 +354,35 @@ def print_variants(result: dict) -> None:
               f"(change {p['psnr_change_db']:+.3f} dB)")
 
 
+def check_size(option: str, size: int) -> int:
+    """A frame side the bench can render on any device; a ValueError naming the option otherwise."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"{option} takes sizes from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
+    return size
+
+
+def frame_sizes(text: str) -> tuple[int, ...]:
+    """'100,200,400' as (100, 200, 400): whole numbers in the bench's range, each once."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--resolutions takes sizes like 100,200,400, got '{text}'") from None
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"--resolutions names a size twice: '{text}'")
+    return tuple(check_size("--resolutions", size) for size in sizes)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="r2l-bench", description=__doc__)
+    p = BriefArgumentParser(prog="r2l-bench", description=__doc__)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--quick", action="store_true", help="fewer repeats and estimates: under 5 minutes on a CPU")
     p.add_argument("--scene", type=Path, default=DEFAULT_SCENE, help="a scene checkpoint with a grid teacher "
                    "(default: the bundled demo)")
-    p.add_argument("--resolutions", default="100,200,400", help="square frame sizes (default 100,200,400)")
+    p.add_argument("--resolutions", default="100,200,400",
+                   help=f"square frame sizes, {MIN_SIZE} to {MAX_SIZE} (default 100,200,400)")
     p.add_argument("--pseudo-size", type=int, default=None,
-                   help="side of the pseudo views timed (default: the scene's own size on a CPU, 400 on CUDA)")
+                   help=f"side of the pseudo views timed, {MIN_SIZE} to {MAX_SIZE} (default: the scene's own size on a "
+                   "CPU, 400 on CUDA)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     try:
@@ -371,12 +391,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"r2l-bench: error: {exc}", file=sys.stderr)
         return 2
     try:
-        resolutions = tuple(int(r) for r in args.resolutions.split(","))
-    except ValueError:
-        print(f"r2l-bench: error: --resolutions takes sizes like 100,200,400, got '{args.resolutions}'", file=sys.stderr)
-        return 2
-    if args.pseudo_size is not None and args.pseudo_size < 8:
-        print(f"r2l-bench: error: --pseudo-size must be at least 8, got {args.pseudo_size}", file=sys.stderr)
+        resolutions = frame_sizes(args.resolutions)
+        if args.pseudo_size is not None:
+            check_size("--pseudo-size", args.pseudo_size)
+    except ValueError as exc:
+        print(f"r2l-bench: error: {exc}", file=sys.stderr)
         return 2
     result = run_bench(device, args.quick, args.scene, resolutions, args.pseudo_size)
     print(json.dumps(result, indent=2)) if args.json else print_table(result)

@@ -13,7 +13,7 @@ from r2l_viewer.core.datasets import DatasetError
 from r2l_viewer.core.device import DeviceError
 from r2l_viewer.core.models.nerf import NerfWeightsError
 
-from .cli_args import add_config_flags, apply_overrides, positive_int
+from .cli_args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from .configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 from .events import STOPPED
 from .export_onnx import ExportConfig, export_student
@@ -108,26 +108,43 @@ def cmd_import_nerf(args) -> int:
     return 0
 
 
-class StopOnInterrupt:
-    """First Ctrl-C asks the job to stop cleanly (it saves); a second one aborts."""
+class StopOnSignals:
+    """Ctrl-C (SIGINT) or SIGTERM (sent by timeout, systemd, docker, job schedulers, torchrun) asks the job to stop
+    cleanly: it saves, and the command exits with 128 + the signal's number. A second signal aborts."""
 
-    def __init__(self, ctx: RunContext, message: str = "r2l-train: stopping after the current step and saving "
-                                                         "(Ctrl-C again to abort)"):
-        self.ctx, self.message = ctx, message
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, ctx: RunContext, program: str = "r2l-train",
+                 doing: str = "stopping after the current step and saving"):
+        self.ctx, self.program, self.doing = ctx, program, doing
+        self.received: int | None = None
 
     def __enter__(self):
-        self.previous = signal.signal(signal.SIGINT, self._handle)
+        self.previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         if self.ctx.stop.is_set():
             raise KeyboardInterrupt
-        print("\n" + self.message, file=sys.stderr)
+        print(f"\n{self.program}: {name}: {self.doing} ({name} again to abort)", file=sys.stderr)
+        self.received = signum
         self.ctx.stop.set()
 
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received or signal.SIGINT)
+
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
         return False
+
+
+def given_settings(args) -> frozenset:
+    """The settings given on the command line ('distill.steps', 'seed'): --resume keeps the saved run's others."""
+    flags = {dest for dest, value in vars(args).items() if "." in dest and value is not None}
+    return frozenset(flags | ({"seed"} if args.seed is not None else set()))
 
 
 def cmd_job(args) -> int:
@@ -135,17 +152,18 @@ def cmd_job(args) -> int:
     for name in JOB_FLAGS[args.command]:
         setattr(preset, name, apply_overrides(getattr(preset, name), args, name))
     ctx = RunContext(
-        Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device, seed=args.seed,
-        resume=args.resume, force=getattr(args, "force", False),
+        Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device,
+        seed=0 if args.seed is None else args.seed, resume=args.resume, force=getattr(args, "force", False),
+        given=given_settings(args),
     )
     ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
     ctx.workspace.check_writable()  # and when the checkpoint cannot be written
     events = run_all(preset, ctx) if args.command == "all" else run_job(args.command, preset, ctx)
-    with StopOnInterrupt(ctx):
+    with StopOnSignals(ctx) as signals:
         last = ProgressPrinter(quiet=args.quiet).consume(events)
     if last is not None and last.kind == STOPPED:
-        print(f"r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
-        return 130
+        print("r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
+        return signals.exit_code
     print(f"r2l-train: saved {args.out} (metrics log: {ctx.workspace.metrics_log.name})", file=sys.stderr)
     return 0
 
@@ -157,8 +175,9 @@ def _add_job_parser(sub, name: str) -> None:
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save")
+    p.add_argument("--seed", type=int, help="random seed (default 0, or the interrupted run's with --resume)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save, with "
+                   "its settings (options given must agree with them)")
     if name in FORCE_HELP:
         p.add_argument("--force", action="store_true", help=FORCE_HELP[name])
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -168,7 +187,7 @@ def _add_job_parser(sub, name: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BriefArgumentParser(
         prog="r2l-train",
         description="Distil a NeRF into an R2L neural light field: train the teacher, render pseudo data, "
         "distil, finetune. Every job saves into one scene checkpoint that r2l-viewer opens.",

@@ -8,7 +8,15 @@ import types
 import typing
 from dataclasses import fields, is_dataclass
 
-from r2l_viewer.core.config import ConfigError, validate
+from r2l_viewer.core.config import validate
+
+
+class BriefArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are the error and a one-line hint, not the whole usage first (its
+    subcommands' parsers are of the same kind)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n{self.prog}: `{self.prog} --help` lists the options\n")
 
 
 def _parse_bool(text: str) -> bool:
@@ -105,8 +113,5 @@ def apply_overrides(config, args: argparse.Namespace, prefix: str):
             changes[f.name] = given
     new = dataclasses.replace(config, **changes)
     if "." not in prefix:
-        try:
-            validate(new)
-        except ConfigError as exc:
-            raise ConfigError(f"--{prefix}: {exc}") from None
+        validate(new, f"--{prefix}")
     return new

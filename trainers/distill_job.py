@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import torch
 
+from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.models import Student, StudentConfig, model_from_record
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
@@ -16,6 +17,7 @@ from .online_views import OnlineViews
 from .pseudo_store import PseudoStore
 from .schedule import warmup_then_decay
 from .responsive import rays_per_call
+from .views import view_ranges
 from .student_job import RENDER_CHUNK, StudentJob, describe_student, student_optimizer
 from .workspace import JobError, RunContext
 
@@ -49,6 +51,7 @@ class Distill(StudentJob):
     def __init__(self, config: DistillConfig, ctx: RunContext, pseudo: PseudoConfig | None = None):
         super().__init__(config, ctx)
         self.pseudo = pseudo or PseudoConfig()
+        self.views: dict | None = None  # the range of the views it learns from (set up with the data)
 
     def finished_note(self) -> str | None:
         scene = self.ctx.scene()
@@ -84,6 +87,8 @@ class Distill(StudentJob):
         else:
             self.source = self._pseudo_views(scene)
             yield from self._pseudo_notes()
+        pseudo = to_dict(self.pseudo) if cfg.online else PseudoStore(ctx.workspace.pseudo_dir).manifest()["settings"]
+        self.views = view_ranges(scene.meta, pseudo)  # recorded with the student: the viewer keeps to them
         if state is not None:
             self.resume_student_state(state)
         self.choose_validation_views(ctx.dataset(("train", "val")))
@@ -110,6 +115,14 @@ class Distill(StudentJob):
 
     def _pseudo_views(self, scene):
         store = PseudoStore(self.ctx.workspace.pseudo_dir)
+        unfinished = PseudoStore(self.ctx.workspace.pseudo_new_dir)
+        if not store.exists and unfinished.exists:
+            held = unfinished.manifest()
+            raise JobError(
+                f"{store.folder}: no pseudo data yet; an unfinished set is in {unfinished.folder.name} "
+                f"({held['images']} of {held.get('planned', '?')} views): finish it with `r2l-train pseudo --resume`, "
+                "or distil with --distill.online true"
+            )
         manifest = store.manifest()
         if manifest.get("teacher_id") != scene.teacher.get("id"):
             raise JobError(
@@ -131,7 +144,7 @@ class Distill(StudentJob):
         return super().train_step(step)
 
     def save(self, step: int, complete: bool) -> None:
-        self.store_student(self.student, step, complete, online=self.config.online or None)
+        self.store_student(self.student, step, complete, online=self.config.online or None, views=self.views)
         if not complete:
             state = self.student_state(step)
             if self.config.online:
@@ -140,7 +153,7 @@ class Distill(StudentJob):
 
     def summary(self) -> str:
         m = self.last_metrics
-        parts = [f"distilled in {self.elapsed:.0f} s"]
+        parts = [f"distilled in {self.took()}"]
         if "teacher_psnr" in m:
             parts.append(f"{m['teacher_psnr']:.2f} dB against the teacher")
         parts.append(f"{m.get('val_psnr', float('nan')):.2f} dB against the real validation images")

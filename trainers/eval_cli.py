@@ -7,9 +7,10 @@ import json
 import sys
 
 from r2l_viewer.core.config import validate
+from r2l_viewer.core.metrics import FLOPS_DEFINITION
 
-from .cli import USER_ERRORS, StopOnInterrupt
-from .cli_args import positive_int
+from .cli import USER_ERRORS, StopOnSignals
+from .cli_args import BriefArgumentParser, positive_int
 from .configs import EvalConfig
 from .evaluate import Evaluate, human_bytes
 from .events import DONE
@@ -28,7 +29,7 @@ def non_negative_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="r2l-eval", description="Measure a scene's teacher and student against real images.")
+    p = BriefArgumentParser(prog="r2l-eval", description="Measure a scene's teacher and student against real images.")
     p.add_argument("checkpoint", help="the scene checkpoint (scene.ckpt)")
     p.add_argument("--data", help="the dataset folder or 'demo' (default: the one the scene was trained on)")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="which split (default: test)")
@@ -54,6 +55,7 @@ def print_table(result: dict) -> None:
         h, w = r["resolution"]
         print(f"{role:<9}{r['psnr']:>8.2f}{r['ssim']:>8.4f}{r['ms_per_frame']:>10.1f}{human_bytes(r['bytes']):>11}"
               f"{r['flops_per_ray'] / 1e6:>12.3f}  {h}x{w} x {r['images']}")
+    print(f"MFLOPs/ray: {FLOPS_DEFINITION}")
     student = result.get("student")
     if student and student.get("encoding"):
         print(f"student encoding: {student['encoding']} ({student['encoding_text']})"
@@ -70,11 +72,11 @@ def evaluate(args) -> tuple[int, dict | None]:
     validate(config)
     ctx = RunContext(Workspace(args.checkpoint), data=args.data, downscale=args.downscale, device=args.device)
     ctx.torch_device  # fail now when the device does not exist
-    with StopOnInterrupt(ctx, "r2l-eval: stopping after the current render (Ctrl-C again to abort)"):
+    with StopOnSignals(ctx, "r2l-eval", "stopping after the current render") as signals:
         last = ProgressPrinter(quiet=args.quiet).consume(Evaluate(config, ctx).run())
     if last is None or last.kind != DONE:
         print("r2l-eval: stopped; nothing printed", file=sys.stderr)
-        return 130, None
+        return signals.exit_code, None
     return 0, last.metrics
 
 

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from r2l_viewer.core.colormap import error_image
 from r2l_viewer.core.config import validate
 from r2l_viewer.core.datasets import Split
 from r2l_viewer.core.device import describe_device
-from r2l_viewer.core.metrics import psnr, ssim
+from r2l_viewer.core.metrics import psnr, scene_flops_per_ray, ssim
 from r2l_viewer.core.models import parameter_count
-from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
 
 from .configs import EvalConfig
@@ -27,7 +25,6 @@ from .responsive import rays_per_call
 from .workspace import JobError, RunContext
 
 STAGE = "evaluate"
-FLOP_RAYS = 1024  # FLOPs are counted on this many of a view's rays (a whole view at once could need tens of GB)
 PREVIEW_SECONDS = 2.0
 
 
@@ -43,19 +40,6 @@ def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = N
     rgb = render_image(model, pose.to(device), intrinsics, chunk, out_device=None, stop=stop).rgb
     _synchronize(device)
     return rgb.cpu(), (time.perf_counter() - start) * 1000.0
-
-
-def counted_flops_per_ray(model, pose, intrinsics, device, rays: int = FLOP_RAYS) -> float:
-    """Matrix-product FLOPs per ray of rendering a real view, counted while running `rays` of its rays spread
-    evenly over the image (not the whole view in one call: memory stays small)."""
-    origins, directions = camera_rays(pose.to(device), intrinsics)
-    origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
-    stride = max(1, origins.shape[0] // rays)
-    origins, directions = origins[::stride][:rays], directions[::stride][:rays]
-    counter = FlopCounterMode(display=False)
-    with torch.inference_mode(), counter:
-        model(origins, directions)
-    return counter.get_total_flops() / origins.shape[0]
 
 
 def levels_text(sizes) -> str:
@@ -115,7 +99,7 @@ class Evaluate:
             raise JobError(f"{ctx.workspace.checkpoint}: no such scene checkpoint")
         save_dir = self._save_dir()
         split = ctx.dataset((cfg.split,)).split(cfg.split)
-        self.split, self.device = split, ctx.torch_device
+        self.split, self.device, self.scene = split, ctx.torch_device, scene
         self.views = list(range(len(split) if not cfg.limit else min(cfg.limit, len(split))))
         roles = [role for role in ("teacher", "student") if getattr(scene, role) is not None]
         self.total, self.done, self.last_preview = len(roles) * len(self.views), 0, 0.0
@@ -173,7 +157,7 @@ class Evaluate:
             "psnr": statistics.fmean(psnrs),
             "ssim": statistics.fmean(ssims),
             "ms_per_frame": statistics.median(times),
-            "flops_per_ray": counted_flops_per_ray(model, split.poses[first], split.intrinsics_of(first), self.device),
+            "flops_per_ray": scene_flops_per_ray(model, self.scene),
             "params": parameter_count(model),
             "bytes": stored_bytes(record),
             "resolution": [intr.height, intr.width],

@@ -72,5 +72,5 @@ class Finetune(StudentJob):
 
     def summary(self) -> str:
         gain = self.best_psnr - self.before
-        return (f"finetuned in {self.elapsed:.0f} s: {self.before:.2f} -> {self.best_psnr:.2f} dB on the validation "
+        return (f"finetuned in {self.took()}: {self.before:.2f} -> {self.best_psnr:.2f} dB on the validation "
                 f"views ({gain:+.2f} dB, best at step {self.best_step})")

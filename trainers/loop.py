@@ -13,12 +13,21 @@ from r2l_viewer.core.config import to_dict, validate
 from r2l_viewer.core.render import RenderInterrupted
 
 from .events import DONE, LOG, PROGRESS, SAVED, STOPPED, VALIDATION, Event, RateMeter
-from .resume import check_resume_state
+from .resume import resumable_note, resumed_config, resumed_run
 from .scene_io import model_entry
 from .workspace import JobError, RunContext, describe_os_error
 
 REPORT_SECONDS = 0.25  # progress events at most this often
 PREVIEW_SECONDS = 5.0  # a progress event carries the last validation preview at most this often
+
+
+def duration_text(seconds: float) -> str:
+    """'54 s', '3 min 12 s' or '1 h 02 min'."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 class TrainingJob(ABC):
@@ -44,6 +53,8 @@ class TrainingJob(ABC):
         self._last_report = 0.0
         self._state: dict | None = None
         self._state_loaded = False
+        self.run_began = time.perf_counter()  # (reset when the run starts)
+        self.replaced_step = 0  # starting over: the step an interrupted run of this job is saved at (0: none)
 
     # ---- what each job provides -------------------------------------------------------------------------
     @abstractmethod
@@ -93,8 +104,9 @@ class TrainingJob(ABC):
 
     # ---- resume -----------------------------------------------------------------------------------------
     def resume_state(self) -> dict | None:
-        """The saved state of an interrupted run of this job, when --resume is given; checked to match this
-        run's config, seed, dataset and downscale. Loaded once; restores the step and the random stream."""
+        """The saved state of an interrupted run of this job, when --resume is given. The run continues with the
+        saved settings except those the user gave (a given one that differs is refused, naming both values).
+        Loaded once; restores the step and the random stream."""
         if self._state_loaded:
             return self._state
         self._state_loaded = True
@@ -103,13 +115,28 @@ class TrainingJob(ABC):
         state = self.ctx.workspace.load_state(self.stage)
         if state is None:
             return None
-        check_resume_state(self.stage, state, to_dict(self.config), self.ctx.run_settings())
+        if "run" in state:  # (states saved before run settings were recorded are checked on their config only)
+            resumed_run(self.stage, self.ctx, state["run"])
+        self.config = resumed_config(self.stage, self.config, state.get("config", {}), self.ctx.given)
         self.generator.set_state(state["generator"])
         self.start_step, self.elapsed = int(state["step"]), float(state.get("elapsed", 0.0))
         self.current_step = self.last_saved = self.start_step
         self.validation_pending = bool(state.get("validation_pending", False))
         self._state = state
         return state
+
+    def resumable_note(self) -> str | None:
+        """When a run starts over while an interrupted one of this job is saved: a note saying how to continue
+        that one instead."""
+        try:
+            state = self.ctx.workspace.load_state(self.stage)
+        except CheckpointError:
+            return None  # unreadable: nothing that could be continued
+        if state is None:
+            return None
+        self.replaced_step = int(state.get("step", 0))
+        total = state.get("config", {}).get("steps", "?")
+        return resumable_note(self.stage, self.replaced_step, total, min(self.config.save_every, self.config.steps))
 
     def base_state(self, step: int) -> dict:
         """The parts of a resume state every job has; jobs add their model and optimiser."""
@@ -124,10 +151,13 @@ class TrainingJob(ABC):
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def run(self) -> Iterator[Event]:
+        self.run_began = time.perf_counter()
         self.ctx.workspace.check_writable()
         if self.resume_state() is None and self.ctx.resume and (note := self.finished_note()):
             yield from self._emit(Event(self.stage, DONE, message=note))
             return
+        if not self.ctx.resume and (note := self.resumable_note()):
+            yield from self._log(0, note)
         step = self.start_step
         try:
             for event in self.setup():
@@ -179,8 +209,13 @@ class TrainingJob(ABC):
             yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
             meter.restart()
 
+    def took(self) -> str:
+        """How long this run of the stage took, setting up and validations included."""
+        resumed = f" (resumed at step {self.start_step})" if self.start_step else ""
+        return duration_text(time.perf_counter() - self.run_began) + resumed
+
     def summary(self) -> str:
-        return f"{self.stage} done in {self.elapsed:.0f} s"
+        return f"{self.stage} done in {self.took()}"
 
     def _emit(self, event: Event) -> Iterator[Event]:
         """Yield an event after writing it to the metrics log (and a note if the log cannot be written)."""
@@ -216,8 +251,12 @@ class TrainingJob(ABC):
 
     def _stop(self, step: int) -> Iterator[Event]:
         """Stopped: save what is meaningful. Nothing goes into the scene before the first step (an untrained
-        model would replace a good one), and nothing new when no step ran since the last save."""
-        if step and (step != self.last_saved or self.validation_pending):
+        model would replace a good one), nothing new when no step ran since the last save, and nothing over an
+        interrupted run of this job that had got further (this run started over and had not saved yet)."""
+        if step and not self.last_saved and step <= self.replaced_step:
+            message = (f"stopped at step {step}; not saved, so the interrupted run saved at step "
+                       f"{self.replaced_step} is kept: continue it with --resume")
+        elif step and (step != self.last_saved or self.validation_pending):
             if self._started is not None:
                 self.elapsed = time.perf_counter() - self._started
             self._save(step, complete=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from r2l_viewer.core.config import ConfigError, validate
+from r2l_viewer.core.config import validate
 
 from .distill_job import Distill
 from .evaluate import Evaluate
@@ -78,10 +78,7 @@ def finished(name: str, ctx: RunContext) -> bool:
 def validate_preset(preset: Preset, names=JOBS) -> None:
     """Check every named job's settings before any job runs (a ConfigError names the job and the setting)."""
     for name in names:
-        try:
-            validate(getattr(preset, name))
-        except ConfigError as exc:
-            raise ConfigError(f"--{name}: {exc}") from None
+        validate(getattr(preset, name), f"--{name}")
 
 
 def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
@@ -89,16 +86,20 @@ def run_all(preset: Preset, ctx: RunContext) -> Iterator[Event]:
     stage has run, the later stages' saved states and results are stale: they start afresh and replace them."""
     validate_preset(preset)
     ctx.workspace.check_writable()
+    stale = False  # once a stage has run
     for name in JOBS:
         if name == "pseudo" and preset.distill.online:
             continue
         if ctx.resume and finished(name, ctx):
             yield Event(name, LOG, message=f"{name}: already finished in {ctx.workspace.checkpoint.name}, skipped")
             continue
+        if stale:
+            ctx.workspace.drop_state(name)  # made from an earlier stage's old result: nothing to continue
         stopped = False
         for event in run_job(name, preset, ctx):
             stopped = stopped or event.kind == STOPPED
             yield event
         if stopped:
             return
-        ctx.resume, ctx.force = False, True  # a stage that ran makes the later ones' states and results stale
+        ctx.resume, ctx.force, stale = False, True, True  # a stage that ran makes the later ones' states and
+        # results stale

@@ -58,11 +58,15 @@ class ProgressPrinter:
             self.write(f"[{event.stage}] {event.message}")
 
     def consume(self, events: Iterable[Event]) -> Event | None:
+        """Show every event; the bar is closed (its line ended) also when the job fails, so that the error
+        printed next has a line of its own and no bar redraws over it."""
         last = None
-        for event in events:
-            self.show(event)
-            last = event
-        self.close()
+        try:
+            for event in events:
+                self.show(event)
+                last = event
+        finally:
+            self.close()
         return last
 
     def close(self) -> None:

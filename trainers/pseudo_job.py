@@ -20,7 +20,7 @@ from .configs import PseudoConfig
 from .events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview, to_preview
 from .pseudo_store import PseudoStore, bytes_per_ray, replace_store
 from .responsive import rays_per_call
-from .resume import changed_settings
+from .resume import resumed_config, resumed_seed
 from .views import pseudo_focal, pseudo_pose
 from .workspace import JobError, RunContext
 
@@ -75,8 +75,9 @@ def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
     ctx.workspace.check_writable()
     scene = ctx.require_scene("teacher")
     teacher = scene.build_teacher(ctx.torch_device)
-    settings = to_dict(config) | {"seed": ctx.seed}
     live = PseudoStore(ctx.workspace.pseudo_dir)
+    config = _resumed_settings(config, ctx, scene, live)
+    settings = to_dict(config) | {"seed": ctx.seed}
     store, start, notes = _open_store(ctx, live, settings, scene)
     total = config.images
     for message in notes:
@@ -139,12 +140,35 @@ def _stopped(store: PseudoStore, live: PseudoStore, scene, total: int) -> Event:
     return Event(STAGE, STOPPED, count, total, message=message)
 
 
+def _resumable_store(ctx: RunContext, live: PseudoStore, scene) -> PseudoStore | None:
+    """The set a --resume run would continue (a new one being built, else the live one), when this teacher
+    rendered it."""
+    pending = PseudoStore(ctx.workspace.pseudo_new_dir)
+    candidate = pending if pending.exists else live if live.exists else None
+    if candidate is None or candidate.manifest().get("teacher_id") != scene.teacher.get("id"):
+        return None
+    return candidate
+
+
+def _resumed_settings(config: PseudoConfig, ctx: RunContext, scene, live: PseudoStore) -> PseudoConfig:
+    """With --resume: the settings of the set being continued, except those the user gave (a given one that
+    differs is refused, naming both values; a given `images` may grow the set)."""
+    store = _resumable_store(ctx, live, scene) if ctx.resume else None
+    if store is None:
+        return config
+    saved = dict(store.manifest().get("settings", {}))
+    resumed_seed(STAGE, ctx, saved.pop("seed", None))
+    return resumed_config(STAGE, config, saved, ctx.given, free=("images",))
+
+
 def _open_store(ctx: RunContext, live: PseudoStore, settings: dict, scene) -> tuple[PseudoStore, int, list[str]]:
     """The store to write into, the first view to render and notes for the user. With --resume: the unfinished
     set (a new one being built, else the live one) when it matches; otherwise a new set beside the live one."""
     teacher_id, notes = scene.teacher.get("id"), []
     pending = PseudoStore(ctx.workspace.pseudo_new_dir)
     candidate = pending if pending.exists else live if live.exists else None
+    if not ctx.resume and (unfinished := _unfinished_note(_resumable_store(ctx, live, scene))):
+        notes.append(unfinished)
     if ctx.resume and candidate is not None:
         manifest = candidate.manifest()
         if manifest.get("teacher_id") == teacher_id:
@@ -162,13 +186,6 @@ def _continue(store: PseudoStore, manifest: dict, settings: dict) -> int:
     """Check that a store can be continued with these settings (extending it when only `images` grew); returns
     how many views it holds."""
     saved = dict(manifest.get("settings", {}))
-    changed = changed_settings({k: v for k, v in saved.items() if k != "images"},
-                               {k: v for k, v in settings.items() if k != "images"})
-    if changed:
-        raise JobError(
-            f"{store.folder}: the pseudo data was made with other settings ({', '.join(changed)}); run with the "
-            "same settings to resume, or without --resume to render a new set (the current one is kept until then)"
-        )
     held, wanted = int(manifest["images"]), int(settings["images"])
     if wanted < held:
         raise JobError(f"{store.folder}: already holds {held} views, more than --pseudo.images {wanted}; ask for at "
@@ -177,6 +194,16 @@ def _continue(store: PseudoStore, manifest: dict, settings: dict) -> int:
     if wanted != saved.get("images"):
         store.extend(wanted, settings)
     return held
+
+
+def _unfinished_note(store: PseudoStore | None) -> str | None:
+    """For a run that starts a new set while an unfinished one could be continued: how to continue that one."""
+    manifest = store.manifest() if store is not None else {}
+    if not manifest or manifest.get("complete"):
+        return None
+    return (f"note: the unfinished pseudo set in {store.folder.name} ({manifest['images']} of "
+            f"{manifest.get('planned', '?')} views) is replaced by this new set; `--resume` continues such a set "
+            "instead of starting over")
 
 
 def _teacher_notes(scene) -> list[str]:

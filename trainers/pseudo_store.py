@@ -34,6 +34,20 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+class _WriteOnly:
+    """A file seen only through `write`: numpy then writes through Python, whose errors carry their errno (ENOSPC
+    on a full disk), where its direct path reports a short write as '... requested and ... written' without one."""
+
+    def __init__(self, file):
+        self.write = file.write
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
+    """np.save, with a full disk reported as ENOSPC."""
+    with open(path, "wb") as f:
+        np.lib.format.write_array(_WriteOnly(f), array, allow_pickle=False)
+
+
 class PseudoStore:
     """A folder of pseudo-data shards and its manifest."""
 
@@ -58,8 +72,8 @@ class PseudoStore:
 
     def _write_failed(self, exc: OSError, what: Path, kept: int) -> JobError:
         if exc.errno == errno.ENOSPC:
-            return JobError(f"disk full writing {what}: the {kept} views written so far are kept; free space and "
-                            "run with --resume")
+            return JobError(f"no space left on device (disk full) writing {what}: the {kept} views written so far "
+                            "are kept; free space, then run the same command with --resume")
         return JobError(f"cannot write {what} ({exc.strerror or exc}): the {kept} views written so far are kept; "
                         "fix it and run with --resume")
 
@@ -105,7 +119,7 @@ class PseudoStore:
         try:
             tmp.mkdir()
             for key, array in arrays.items():
-                np.save(tmp / f"{key}.npy", array)
+                save_array(tmp / f"{key}.npy", array)
             os.rename(tmp, final)
         except OSError as exc:
             _remove(tmp)

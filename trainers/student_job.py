@@ -12,7 +12,7 @@ from .events import small_preview
 from .hard_examples import HardExamplePool
 from .loop import TrainingJob
 from .responsive import rays_per_call
-from .scene_io import add_history, model_entry
+from .scene_io import add_history, model_entry, stage_text
 from .teacher_job import validation_views
 from .views import RayBatch
 
@@ -32,7 +32,8 @@ def student_optimizer(student, lr: float, grid_lr: float) -> torch.optim.Adam:
 
 def describe_student(record: dict) -> str:
     """A student record in a few words: its stage, step and validation PSNR."""
-    parts = [str(record.get("stage", "student")), f"step {record.get('step')}"]
+    stage = stage_text(record)
+    parts = [stage] if "stopped at step" in stage else [stage or "student", f"step {record.get('step')}"]
     if record.get("val_psnr") is not None:
         parts.append(f"validation PSNR {record['val_psnr']:.2f} dB")
     return ", ".join(parts)
@@ -127,8 +128,11 @@ class StudentJob(TrainingJob):
     def store_student(self, model, step: int, complete: bool, **info) -> None:
         """Put a student into the scene checkpoint with its stage and validation figures."""
         scene = self.ctx.require_scene("teacher")
+        if "views" not in info and scene.student is not None:  # finetuning keeps the views it was distilled on
+            info["views"] = scene.student.get("views")
         scene.student = model_entry(
-            model, stage=self.stage_name, step=step, complete=complete, teacher_id=scene.teacher.get("id"),
+            model, stage=self.stage_name, step=step, total_steps=self.config.steps, complete=complete,
+            teacher_id=scene.teacher.get("id"),
             seconds=round(self.elapsed, 1), **{k: round(v, 4) for k, v in self.last_metrics.items()}, **info,
         )
         if complete:

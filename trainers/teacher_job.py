@@ -116,7 +116,8 @@ class TrainTeacher(TrainingJob):
         if scene.teacher is not None and scene.teacher.get("id") != self.teacher_id:
             scene.history.append({"stage": "teacher", "event": "replaced", "old_id": scene.teacher.get("id")})
         scene.teacher = model_entry(
-            self.model, step=step, complete=complete, id=self.teacher_id, seconds=round(self.elapsed, 1),
+            self.model, step=step, total_steps=self.config.steps, complete=complete, id=self.teacher_id,
+            seconds=round(self.elapsed, 1),
             val_psnr=self.last_metrics.get("val_psnr"),
         )
         if complete:
@@ -131,4 +132,4 @@ class TrainTeacher(TrainingJob):
 
     def summary(self) -> str:
         psnr_value = self.last_metrics.get("val_psnr")
-        return f"teacher trained in {self.elapsed:.0f} s" + (f", validation PSNR {psnr_value:.2f} dB" if psnr_value else "")
+        return f"teacher trained in {self.took()}" + (f", validation PSNR {psnr_value:.2f} dB" if psnr_value else "")

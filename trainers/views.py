@@ -138,3 +138,12 @@ def pseudo_focal(base_focal: float, generator: torch.Generator, focal_scale=(1.0
     """The training focal length times U[focal_scale): zoomed-in views show the student finer detail."""
     u = float(torch.rand(1, generator=generator))
     return base_focal * (focal_scale[0] + (focal_scale[1] - focal_scale[0]) * u)
+
+
+def view_ranges(meta: SceneMeta, pseudo: dict) -> dict:
+    """The range of views a student learns from pseudo data made with `pseudo` (a PseudoConfig as a dict): camera
+    distances, focal-length multiples and elevations. Recorded with the student, the viewer keeps its camera there."""
+    elevation = pseudo.get("elevation") or meta.elevation_range
+    return {"radius": [round(meta.orbit_radius * float(s), 6) for s in pseudo.get("radius_scale", (1.0, 1.0))],
+            "focal_scale": [float(s) for s in pseudo.get("focal_scale", (1.0, 2.0))],
+            "elevation": [float(e) for e in elevation]}

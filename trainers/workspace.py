@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_save, load_payload, load_scene, save_scene
-from r2l_viewer.core.datasets import Dataset, default_downscale, load_dataset
+from r2l_viewer.core.datasets import Dataset, DatasetError, default_downscale, load_dataset
 from r2l_viewer.core.device import resolve_device
 
 from .events import LOG, PROGRESS, Event
@@ -145,6 +145,7 @@ class RunContext:
     seed: int = 0
     resume: bool = False
     force: bool = False
+    given: frozenset | None = None  # settings the user gave ('distill.steps', 'seed'); None: all of them
     stop: threading.Event = field(default_factory=threading.Event)
     _datasets: dict = field(default_factory=dict, repr=False)
 
@@ -183,6 +184,9 @@ class RunContext:
         data = self.data or (scene.meta.source if scene else None)
         if data is None:
             raise JobError("no dataset given: pass --data DIR (a Blender, LLFF or nerfstudio scene folder, or 'demo')")
+        if self.data is None and data != "demo" and not Path(data).exists():
+            raise DatasetError(f"{data}: no such folder; it is the dataset {self.workspace.checkpoint.name} was "
+                               "trained on, as recorded in it: if the dataset moved, give its new place with --data DIR")
         recorded = scene.meta.extra.get("downscale") if scene else None
         downscale = self.downscale or (int(recorded) if recorded else None)
         return data, downscale

@@ -7,7 +7,7 @@ import traceback
 
 import numpy as np
 from PyQt6.QtCore import QEvent, QObject, QRect, Qt, pyqtSignal
-from PyQt6.QtGui import QImage, QOpenGLContext, QPainter
+from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel, QWidget
 
@@ -66,6 +66,7 @@ class CanvasState:
         self._uploaded = False  # whether the GL texture holds `frame`
         self.overlay: list[str] = []
         self.frames_drawn = 0
+        self.surround = BACKGROUND  # around a frame of another aspect: the scene's background colour
         self.overlay_label = QLabel(self)
         self.overlay_label.setFont(overlay_font())
         self.overlay_label.setStyleSheet(OVERLAY_STYLE)
@@ -81,6 +82,15 @@ class CanvasState:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.pointer = PointerInput(self)
+
+    def set_surround(self, rgb: tuple) -> None:
+        """Fill the room beside a frame of another aspect with this colour (the scene's background, RGB in [0, 1]),
+        so the frame meets it without dark bars."""
+        self.surround = QColor.fromRgbF(*(float(min(max(c, 0.0), 1.0)) for c in rgb[:3]))
+        self.update()
+
+    def _fill(self) -> QColor:
+        return self.surround if self.frame is not None else BACKGROUND  # (the light message text needs the dark)
 
     def show_frame(self, rgb: np.ndarray) -> None:
         self.frame = rgb
@@ -152,7 +162,8 @@ class GLCanvas(CanvasState, QOpenGLWidget):
     def paintGL(self) -> None:
         from OpenGL import GL
 
-        GL.glClearColor(BACKGROUND.redF(), BACKGROUND.greenF(), BACKGROUND.blueF(), 1.0)
+        fill = self._fill()
+        GL.glClearColor(fill.redF(), fill.greenF(), fill.blueF(), 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         rect = self.display_rect()
         if self.frame is not None and self.blitter is not None:
@@ -196,6 +207,7 @@ class PainterCanvas(CanvasState, QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if self.frame is not None:
+            painter.fillRect(self.rect(), self._fill())
             painter.drawImage(self.display_rect(), to_qimage(self.frame))
         painter.end()
         if self.frame is not None:

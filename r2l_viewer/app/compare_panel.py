@@ -11,6 +11,7 @@ from .model_info import format_ms
 from .pacing import RollingMedian
 
 STALE = "stale: camera moving"
+COARSE = "coarse: refining..."
 STALE_STYLE = "color: #8a8a8a;"
 NO_TEACHER = "no teacher in this checkpoint"
 NO_STUDENT = "no student yet: Distill in the Train tab"
@@ -154,6 +155,10 @@ class ComparePanel(QWidget):
 
     def show_live_student(self, rgb) -> None:
         self.student_view.set_image(rgb)
+
+    def show_coarse_teacher(self, result: CompareResult) -> None:
+        """A quick low-resolution teacher for the camera now shown, while the full render is on its way."""
+        self.teacher_view.set_image(result.teacher, COARSE, dimmed=False)
 
     def show_result(self, result: CompareResult) -> None:
         self.last_result = result

@@ -20,11 +20,22 @@ from .reference_images import ReferenceImages
 from .render_worker import RayRenderer, render_interruptible, to_uint8
 
 MAX_COMPARE_SIDE = 256  # compare at the scene's own resolution, at most this many pixels on a side
+COARSE_SECONDS = 0.25  # a coarse teacher render, shown first, should take about this long
+COARSE_SCALES = (1 / 8, 1 / 2)  # its side as a share of the full one
+FULL_TEACHER_SECONDS = 1.0  # a full teacher render expected to take less needs no coarse one first
 
 
 def compare_intrinsics(native: Intrinsics) -> Intrinsics:
     longest = max(native.height, native.width)
     return native if longest <= MAX_COMPARE_SIDE else native.scaled(MAX_COMPARE_SIDE / longest)
+
+
+def coarse_intrinsics(full: Intrinsics, seconds_per_pixel: float | None) -> Intrinsics:
+    """A size at which the teacher renders in about COARSE_SECONDS (a quarter of the side before it was timed)."""
+    pixels = full.width * full.height
+    share = 0.25 if seconds_per_pixel is None else (COARSE_SECONDS / (seconds_per_pixel * pixels)) ** 0.5
+    share = min(max(share, COARSE_SCALES[0]), COARSE_SCALES[1])
+    return full.resized(max(4, round(full.height * share)), max(4, round(full.width * share)))
 
 
 @dataclass
@@ -54,6 +65,7 @@ class CompareWorker(QThread):
     """Renders the newest compare request; the (slow) teacher render is abandoned when the camera moves again."""
 
     compared = pyqtSignal(object)  # CompareResult
+    coarse_teacher = pyqtSignal(object)  # CompareResult with only a coarse teacher render, before the full one
     compare_failed = pyqtSignal(str)
 
     def __init__(self, meta, parent=None):
@@ -64,6 +76,7 @@ class CompareWorker(QThread):
         self._lock = threading.Lock()
         self._teacher = self._student = None
         self._cancelled = 0  # requests up to this serial are no longer wanted
+        self.teacher_seconds_per_pixel: float | None = None  # from the last full teacher render
 
     def set_models(self, teacher, student) -> None:
         renderers = [None if m is None else RayRenderer(m) for m in (teacher, student)]
@@ -82,6 +95,10 @@ class CompareWorker(QThread):
 
     def _stale(self, serial: int) -> bool:
         return serial <= self._cancelled or self.mailbox.newer_than(serial)
+
+    def is_current(self, result: CompareResult) -> bool:
+        """Whether a result is for the camera shown now (it may arrive after the camera moved on)."""
+        return not self._stale(result.serial)
 
     def request_stop(self) -> None:
         """Ask the thread to end: a render in hand is abandoned at its next chunk; `isRunning()` says when it has."""
@@ -106,9 +123,23 @@ class CompareWorker(QThread):
         rgb = render_interruptible(renderer, request.c2w, request.intrinsics, lambda: self._stale(serial))
         return rgb, time.perf_counter() - start
 
+    def _coarse_teacher(self, serial, request, teacher) -> bool:
+        """Render and send a coarse teacher first when the full one takes over a second; False when it went stale."""
+        pixels = request.intrinsics.width * request.intrinsics.height
+        if teacher is None or (self.teacher_seconds_per_pixel or 1.0) * pixels < FULL_TEACHER_SECONDS:
+            return True
+        coarse = coarse_intrinsics(request.intrinsics, self.teacher_seconds_per_pixel)
+        rgb, _ = self._render(teacher, CompareRequest(request.c2w, coarse), serial)
+        if rgb is None:
+            return False
+        self.coarse_teacher.emit(CompareResult(serial, teacher=to_uint8(rgb)))
+        return True
+
     def _compare(self, serial, request, teacher, student) -> CompareResult | None:
         result = CompareResult(serial)
         renders = {}
+        if not self._coarse_teacher(serial, request, teacher):
+            return None
         for name, renderer in (("student", student), ("teacher", teacher)):
             if renderer is None:
                 continue
@@ -118,6 +149,8 @@ class CompareWorker(QThread):
             renders[name] = rgb
             setattr(result, name, to_uint8(rgb))
             setattr(result, f"{name}_s", seconds)
+            if name == "teacher":
+                self.teacher_seconds_per_pixel = seconds / (request.intrinsics.width * request.intrinsics.height)
         if len(renders) == 2:
             a, b = renders["teacher"], renders["student"]
             result.psnr = psnr(b, a)

@@ -20,6 +20,7 @@ class ImageView(QWidget):
         self.caption = caption
         self.image = None
         self.stale_note = ""
+        self.dimmed = True
         self.empty_note = "waiting..."
         self.setMinimumSize(120, 120 + CAPTION_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -31,13 +32,14 @@ class ImageView(QWidget):
         """Square image area for the width the layout gives (the panel calls this when it resizes)."""
         self.setFixedHeight(max(width, 120) + CAPTION_HEIGHT)
 
-    def set_image(self, rgb: np.ndarray | None, stale_note: str = "") -> None:
+    def set_image(self, rgb: np.ndarray | None, stale_note: str = "", dimmed: bool = True) -> None:
+        """Show an image (scaled to the pane), with a note over it; `dimmed` darkens it under the note."""
         self.image = None if rgb is None else to_qimage(rgb)
-        self.stale_note = stale_note
+        self.stale_note, self.dimmed = stale_note, dimmed
         self.update()
 
     def set_stale(self, note: str) -> None:
-        self.stale_note = note
+        self.stale_note, self.dimmed = note, True
         self.update()
 
     def set_empty_note(self, note: str) -> None:
@@ -57,7 +59,8 @@ class ImageView(QWidget):
             rect = fitted_rect(self.image.width(), self.image.height(), area.width(), area.height())
             painter.drawImage(rect.translated(0, CAPTION_HEIGHT), self.image)
             if self.stale_note:
-                painter.fillRect(rect.translated(0, CAPTION_HEIGHT), QColor(0, 0, 0, 110))
+                if self.dimmed:
+                    painter.fillRect(rect.translated(0, CAPTION_HEIGHT), QColor(0, 0, 0, 110))
                 painter.setPen(QColor(255, 210, 90))
                 draw_note = QRect(area.x(), area.bottom() - 24, area.width(), 22)
                 painter.drawText(draw_note, Qt.AlignmentFlag.AlignCenter, self.stale_note)

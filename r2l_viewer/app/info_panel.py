@@ -33,7 +33,8 @@ class InfoPanel(QWidget):
 
     def refresh(self) -> None:
         """Measure the models again (sizes and FLOPs; a new checkpoint) and show every row."""
-        self.models = describe(self.session.teacher), describe(self.session.student)
+        scene = self.session.checkpoint
+        self.models = describe(self.session.teacher, scene), describe(self.session.student, scene)
         self.show_rows()
 
     def show_rows(self) -> None:

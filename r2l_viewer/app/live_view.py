@@ -7,13 +7,27 @@ from pathlib import Path
 
 from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
 
+from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.orbit import OrbitCamera
+from trainers.configs import PseudoConfig
+from trainers.views import view_ranges
 
 from .pacing import DynamicResolution, FpsMeter, scaled_size
 from .render_worker import Frame, RenderRequest, RenderWorker
 from .saving import save_view_png
 
 REST_MS = 150  # no camera change for this long: render full resolution
+LIMIT_NOTES = {"zoom": "zoom limit: the student learnt views from this range only",
+               "elevation": "tilt limit: the student learnt views from these heights only"}
+
+
+def student_views(session) -> dict | None:
+    """The views the open student was trained on (the distill job records them; the paper's pseudo-view settings
+    for older checkpoints); None without a student, whose teacher renders any view of its box."""
+    record = session.checkpoint.student
+    if session.student is None or record is None:
+        return None
+    return record.get("views") or view_ranges(session.meta, to_dict(PseudoConfig()))
 
 
 class LiveView(QObject):
@@ -45,8 +59,18 @@ class LiveView(QObject):
         pointer.pan.connect(self.pan)
         pointer.zoom.connect(self.zoom)
         canvas.installEventFilter(self)
+        session.opened.connect(self.start_afresh)
+        canvas.set_surround(session.meta.background)
         self.sync_model()
         self.worker.start()
+
+    def start_afresh(self) -> None:
+        """Another scene was opened: its own camera and orbit, and the frame cost learnt again for its model."""
+        self.camera = OrbitCamera.for_scene(self.session.meta)
+        self.camera_ref, self._camera_index = None, -1
+        self.governor = DynamicResolution()
+        self.moving = False
+        self.canvas.set_surround(self.session.meta.background)
 
     # ---- camera input -------------------------------------------------------------------------------------
     def orbit(self, dx: float, dy: float) -> None:
@@ -111,10 +135,12 @@ class LiveView(QObject):
         return max(16, round(native.width * scale)), max(16, round(native.height * scale))
 
     def intrinsics(self, width: int, height: int):
-        return self.session.meta.intrinsics.resized(height, width)
+        return self.session.meta.intrinsics.resized(height, width).zoomed(self.camera.focal_scale)
 
     def sync_model(self) -> None:
-        """Render with the session's current live model from the next frame on."""
+        """Render with the session's current live model from the next frame on, the camera kept to the views a
+        student was trained on."""
+        self.camera.within(student_views(self.session))
         model, label = self.session.live_model()
         self.worker.set_model(model, label)
         if model is None:
@@ -168,12 +194,16 @@ class LiveView(QObject):
         h, w = frame.rgb.shape[:2]
         full_w, quality = self.full_size()[0], self._quality(frame)
         ms = f"{frame.seconds * 1000:.0f} ms/frame"
-        lines = [f"{self.fps.fps:.1f} FPS  {ms}" if self.moving else f"at rest  {ms}",
+        fps = self.fps.fps
+        rate = "moving" if fps is None else f"{fps:.1f} FPS"
+        lines = [f"{rate}  {ms}" if self.moving else f"at rest  {ms}",
                  f"{w}x{h} {quality}" + ("" if quality == "full" else f" ({w / full_w:.0%} of {full_w})"),
                  f"{self.device_text}  {frame.label}"]
         if self.camera_ref is not None:
             split, index = self.camera_ref
             lines.append(f"{split} camera {index}")
+        if self.camera.limit:
+            lines.append(LIMIT_NOTES[self.camera.limit])
         return lines
 
     def _quality(self, frame: Frame) -> str:

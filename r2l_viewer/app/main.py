@@ -28,7 +28,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Watch, train and compare an R2L student and its NeRF "
+    from trainers.cli_args import BriefArgumentParser
+
+    parser = BriefArgumentParser(prog=PROG, description="Watch, train and compare an R2L student and its NeRF "
                                      "teacher. With no scene it opens the bundled demo.")
     parser.add_argument("scene", nargs="?", help="a scene checkpoint made by r2l-train (default: the bundled demo)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
@@ -81,7 +83,6 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> i
     app.setApplicationName(PROG)
     session = SceneSession(loaded, device)
     window = MainWindow(session, device_text, size, fit_to_screen=screenshot is None)
-    window.setWindowTitle(f"R2L Viewer: {loaded.checkpoint.meta.name} ({loaded.path.name})")
     taker = ScreenshotOnReady(window, screenshot, SCREENSHOT_TIMEOUT_S) if screenshot else None
     window.closed.connect(app.quit)  # the window closes only once its threads have ended
     window.show()

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from r2l_viewer.core.metrics import flops_per_ray
+from r2l_viewer.core.metrics import FLOPS_DEFINITION, scene_flops_per_ray
 from r2l_viewer.core.models import parameter_count
 from trainers.evaluate import human_bytes, student_encoding_text
 from trainers.inspection import serialized_bytes
+from trainers.scene_io import stage_text
 
 PAPER_NERF_FLOPS = 303.82e6  # the paper's vanilla NeRF teacher per ray (`r2l-train describe` counts the same)
 
 
-def describe(model) -> dict | None:
-    """params, bytes (fp32 as saved) and FLOPs per ray of a model, or None when there is none."""
+def describe(model, scene) -> dict | None:
+    """params, bytes (fp32 as saved) and FLOPs per ray (counted as every tool counts them, on `scene`'s reference
+    camera) of a model, or None when there is none."""
     if model is None:
         return None
-    return {"params": parameter_count(model), "bytes": serialized_bytes(model), "flops": flops_per_ray(model)}
+    return {"params": parameter_count(model), "bytes": serialized_bytes(model),
+            "flops": scene_flops_per_ray(model, scene)}
 
 
 def architecture(model) -> tuple | None:
@@ -73,8 +76,10 @@ def model_rows(name: str, record: dict | None, info: dict | None, latencies=None
         return [(name, "none in this checkpoint")]
     kind = record.get("kind", "?") if record else "?"
     shape = shape_text(kind, record.get("config", {}) if record else {})
-    stage = f", {record['stage']}" if record and record.get("stage") else ""
-    step = f", step {record['step']}" if record and record.get("step") is not None else ""
+    stage = stage_text(record) if record else ""
+    stopped = "stopped at step" in stage
+    step = f", step {record['step']}" if record and record.get("step") is not None and not stopped else ""
+    stage = f", {stage}" if stage else ""
     return [
         (name, f"{kind}{shape}{stage}{step}"),
         ("  size", f"{info['params']:,} parameters, {human_bytes(info['bytes'])} on disk"),
@@ -126,7 +131,22 @@ def scene_rows(session, device_text: str, teacher: dict | None, student: dict | 
     rows += model_rows("teacher", checkpoint.teacher, teacher, latencies)
     rows += model_rows("student", checkpoint.student, student, latencies)
     rows += ratio_rows((checkpoint.teacher, checkpoint.student), teacher, student) + speed_ratio_rows(latencies)
-    for record in checkpoint.history[-4:]:
+    if teacher or student:
+        rows.append(("FLOPs", f"{FLOPS_DEFINITION} (r2l-eval gives the same figures)"))
+    return rows + history_rows(checkpoint.history)
+
+
+def history_rows(history: list[dict]) -> list[tuple[str, str]]:
+    """The latest result of each stage, oldest first: its scores, step and date (an earlier run of a stage that
+    ran again is history, not the scene's state)."""
+    latest = {}
+    for record in history:
+        if record.get("stage") and "event" not in record:
+            latest.pop(record["stage"], None)
+            latest[record["stage"]] = record
+    rows = []
+    for stage, record in latest.items():
         scores = ", ".join(f"{k} {v:.2f}" for k, v in record.items() if k.endswith("psnr") and isinstance(v, float))
-        rows.append((f"history: {record.get('stage')}", scores or record.get("event", "")))
+        when = str(record.get("time", ""))[:16].replace("T", " ")
+        rows.append((f"last {stage}", f"{scores or 'no scores'} at step {record.get('step')}, {when}".rstrip(", ")))
     return rows

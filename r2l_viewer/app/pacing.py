@@ -69,12 +69,11 @@ class FpsMeter:
             self.stamps.popleft()
 
     @property
-    def fps(self) -> float:
+    def fps(self) -> float | None:
+        """None until two frames arrived within the window (a single frame after a jump has no rate)."""
         self._trim()
-        if len(self.stamps) < 2:
-            return 0.0
-        span = self.stamps[-1] - self.stamps[0]
-        return (len(self.stamps) - 1) / span if span > 0 else 0.0
+        span = self.stamps[-1] - self.stamps[0] if len(self.stamps) >= 2 else 0.0
+        return (len(self.stamps) - 1) / span if span > 0 else None
 
 
 class RollingMedian:

@@ -1,8 +1,10 @@
-"""Where S saves the rendered view: the current folder when it can be written, else ~/Pictures, else the cache."""
+"""Where S saves the rendered view: the user's pictures folder, else the current folder (not a source checkout),
+else the cache."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -12,16 +14,35 @@ import numpy as np
 from .session import cache_folder
 
 
-def view_folders() -> list[Path]:
-    """The folders to try, in order: the current one (if it still exists), ~/Pictures (if there is one), the cache."""
-    folders = []
+def pictures_folder() -> Path:
+    """The user's pictures folder: XDG_PICTURES_DIR from ~/.config/user-dirs.dirs when set, else ~/Pictures."""
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "user-dirs.dirs"
     try:
-        folders.append(Path(os.getcwd()))
-    except OSError:  # the folder the viewer was started in was deleted
-        pass
-    pictures = Path.home() / "Pictures"
+        found = re.search(r'^XDG_PICTURES_DIR="(.+)"', config.read_text(), re.MULTILINE)
+    except (OSError, UnicodeDecodeError):
+        found = None
+    return Path(found.group(1).replace("$HOME", str(home))) if found else home / "Pictures"
+
+
+def is_source_checkout(folder: Path) -> bool:
+    """Whether a folder is a git checkout (a project's sources: no place for screenshots)."""
+    return (folder / ".git").exists()
+
+
+def view_folders() -> list[Path]:
+    """The folders to try, in order: the pictures folder (if there is one), the current folder (if it still
+    exists and is not a source checkout), the cache."""
+    folders = []
+    pictures = pictures_folder()
     if pictures.is_dir():
         folders.append(pictures)
+    try:
+        here = Path(os.getcwd())
+    except OSError:  # the folder the viewer was started in was deleted
+        here = None
+    if here is not None and not is_source_checkout(here):
+        folders.append(here)
     folders.append(cache_folder() / "views")
     return folders
 

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, load_scene
 from r2l_viewer.core.models import ModelRecordError
+from trainers.scene_io import stage_text
 
 BUNDLED_DEMO = demo_checkpoint_path()
 
@@ -61,6 +62,7 @@ class SceneSession(QObject):
     """What is open: the checkpoint path (where jobs save), the models shown, the device. Signals on change."""
 
     scene_changed = pyqtSignal()  # a (re)loaded checkpoint: everything may differ
+    opened = pyqtSignal()  # another checkpoint was opened (before scene_changed): views start afresh on it
     student_changed = pyqtSignal()  # new student weights (a training snapshot or a reload)
     teacher_changed = pyqtSignal()
 
@@ -78,7 +80,7 @@ class SceneSession(QObject):
 
     def _stage_label(self) -> str:
         record = self.checkpoint.student
-        return f"student ({record.get('stage', '?')})" if record else "student"
+        return f"student ({stage_text(record) or '?'})" if record else "student"
 
     @property
     def meta(self):
@@ -87,6 +89,12 @@ class SceneSession(QObject):
     def replace(self, loaded: LoadedScene) -> None:
         """Show a freshly loaded checkpoint (after a job saved into it)."""
         self._apply(loaded)
+        self.scene_changed.emit()
+
+    def open(self, loaded: LoadedScene) -> None:
+        """Show another checkpoint (File > Open, a dropped file): jobs save into it from now on."""
+        self._apply(loaded)
+        self.opened.emit()
         self.scene_changed.emit()
 
     def set_student(self, model, label: str) -> None:
@@ -122,7 +130,9 @@ class SceneSession(QObject):
             return self.path, None
         copy = new_copy_folder(self.path.stem) / self.path.name
         shutil.copyfile(self.path, copy)
-        note = (f"{self.path.name} is not writable here; training into a new copy: {copy} "
-                f"(open it later with: r2l-viewer {copy})")
+        why = ("the bundled demo stays as shipped" if self.path.resolve() == BUNDLED_DEMO.resolve()
+               else f"{self.path.name} cannot be written here")
+        note = (f"{why}, so this training goes into a new copy: {copy} (open it later with File > Open, or: "
+                f"r2l-viewer {copy})")
         self.path = copy
         return copy, note

@@ -91,9 +91,9 @@ def read_editor(editor: QWidget, hint, path: str):
 class SettingsForm(QWidget):
     """Rows for a config's gui fields; `config()` returns the edited copy, validated (ConfigError if not)."""
 
-    def __init__(self, config, parent=None):
+    def __init__(self, config, name: str, parent=None):
         super().__init__(parent)
-        self._config = config
+        self._config, self.name = config, name  # (errors name a setting as 'name.field')
         self.editors: dict[str, tuple[QWidget, type]] = {}
         layout = QFormLayout(self)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -115,5 +115,5 @@ class SettingsForm(QWidget):
         config = self._config
         for path, (editor, hint) in self.editors.items():
             config = replace_path(config, path, read_editor(editor, hint, path))
-        validate(config)
+        validate(config, self.name)
         return config

@@ -15,6 +15,7 @@ from trainers.pipeline import finished
 from trainers.workspace import RunContext, Workspace
 
 from .dialogs import ask
+from .job_text import in_viewer_words
 from .job_thread import JobThread, one_line
 from .plots import TrainingPlots
 from .train_settings import TrainSettings
@@ -104,6 +105,18 @@ class TrainPanel(QWidget):
         label = f"student ({stage})" if stage else name
         return True if ask(self, REPLACE_QUESTIONS[name].format(label=label)) else None
 
+    def confirm_resuming(self, name: str) -> bool:
+        """True when an interrupted run of this job is saved and the user chose to continue it."""
+        try:
+            state = Workspace(self.session.path).load_state(name)
+        except (OSError, ValueError):
+            return False  # unreadable: nothing to continue
+        if state is None:
+            return False
+        total = state.get("config", {}).get("steps", "?")
+        return ask(self, f"An interrupted {name} run is saved at step {state.get('step')} of {total}. Continue it "
+                         "with its settings? (No starts over.)")
+
     # ---- running ------------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -121,13 +134,15 @@ class TrainPanel(QWidget):
         except ConfigError as exc:
             self.say(f"settings: {exc}", error=True)
             return False
-        force = self.confirm_replacing(name)
+        resume = self.confirm_resuming(name)
+        force = False if resume else self.confirm_replacing(name)
         if force is None:
             return False
         self.settings.show_job(name)
         try:
             path, note = self.session.job_path()
-            ctx = RunContext(Workspace(path), device=str(self.session.device), force=force, **self.run_options)
+            ctx = RunContext(Workspace(path), device=str(self.session.device), force=force, resume=resume,
+                             given=frozenset(), **self.run_options)  # (resuming: with the saved run's settings)
             names = ["pseudo", "distill"] if name == "distill" and self._needs_pseudo_data(preset, ctx) else [name]
         except (OSError, ValueError) as exc:  # no writable place for the checkpoint, or it became unreadable
             self.say(f"cannot start {name}: {one_line(exc)}", error=True)
@@ -189,9 +204,9 @@ class TrainPanel(QWidget):
             scores = ", ".join(f"{k} {v:.2f}" for k, v in event.metrics.items())
             self.append_log(f"{event.stage} step {event.step}: {scores}")
         elif event.kind in (LOG, SAVED, DONE, STOPPED):
-            self.append_log(f"{event.stage}: {event.message}")
+            self.append_log(f"{event.stage}: {in_viewer_words(event.message)}")
             if event.kind == LOG and self.preparing:
-                self._prepare(event.stage, event.message)
+                self._prepare(event.stage, in_viewer_words(event.message))
             if event.kind == DONE:
                 self.progress.setValue(self.progress.maximum())
 
@@ -212,6 +227,7 @@ class TrainPanel(QWidget):
             self.session.set_student(model, f"student (learning: {stage})")
 
     def _on_failed(self, message: str) -> None:
+        message = in_viewer_words(message)
         self.say(f"failed: {message}", error=True)
         self.append_log(f"error: {message}")
 
@@ -222,6 +238,9 @@ class TrainPanel(QWidget):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.progress.setFormat(f"{outcome} before the first step")
+        else:  # the bar keeps where it got to, without an ETA that no longer runs
+            bar = self.progress
+            self.progress.setFormat(f"{self.stage} %p%  step {bar.value()}/{bar.maximum()}  {outcome}")
         if outcome != "failed":
             self.say(f"{outcome} after {format_duration(time.monotonic() - self.started)}; saved to "
                      f"{self.thread.ctx.workspace.checkpoint.name}")

@@ -41,7 +41,7 @@ class TrainSettings(QWidget):
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         preset = get_preset(self.preset_box.currentText())
-        self.forms = {name: SettingsForm(getattr(preset, name)) for name in (*JOBS, "pseudo")}
+        self.forms = {name: SettingsForm(getattr(preset, name), name) for name in (*JOBS, "pseudo")}
         self.toggle = QToolButton(text="Settings", checkable=True, checked=True)
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)

@@ -8,17 +8,29 @@ from PyQt6.QtCore import QTimer, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget
 
+from r2l_viewer.core.checkpoint import CheckpointError
+
 from .canvas import make_canvas
 from .compare_panel import ComparePanel
 from .compare_worker import CompareRequest, CompareWorker, compare_intrinsics
-from .dialogs import STATUS_HINT, ask, show_keys_help
+from .dialogs import STATUS_HINT, ask, show_about, show_keys_help
 from .info_panel import InfoPanel
 from .live_view import LiveView
 from .model_info import architecture
 from .saving import view_folders
-from .session import SceneSession
+from .recent_files import RecentFiles
+from .session import BUNDLED_DEMO, SceneSession, open_scene
 from .train_panel import TrainPanel
 from .widgets import ElidedLabel, scrolling
+
+def dropped_checkpoint(mime) -> Path | None:
+    """The one local .ckpt file a drag carries, else None."""
+    urls = mime.urls() if mime.hasUrls() else []
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix == ".ckpt" else None
+
 
 PANEL_WIDTH = 440  # the side panel's width when the window opens; the canvas takes what the window gains
 PANEL_MIN_WIDTH = 300
@@ -38,7 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, session: SceneSession, device_text: str, size: tuple[int, int] | None = None,
                  fit_to_screen: bool = True):
         super().__init__()
-        self.session = session
+        self.session, self.device_text = session, device_text
         self.closing = False  # close was asked for and accepted: threads are being ended
         self.panel_placed = False  # the splitter got its first sizes (once shown)
         self.is_closed = False
@@ -50,8 +62,13 @@ class MainWindow(QMainWindow):
         self.train = TrainPanel(session)
         self.info = InfoPanel(session, device_text, self.compare.latencies)
         self._layout(size or DEFAULT_CANVAS, fit_to_screen)
+        self.recent = RecentFiles()
+        if session.path.resolve() != BUNDLED_DEMO.resolve():  # (the demo is what opens without a scene)
+            self.recent.add(session.path)
         self._make_menus()
         self._wire()
+        self.setAcceptDrops(True)
+        self._show_title()
         self._models_changed()
         self.close_timer = QTimer(self, interval=CLOSE_POLL_MS, timeout=self.close)
         self.compare_worker.start()
@@ -104,6 +121,10 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Open scene...", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file_menu.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
         self._action(file_menu, "Save view as PNG", "S", self.save_view)
         self._action(file_menu, "Save window as PNG...", "Ctrl+Shift+S", self.save_window_dialog)
         self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -114,6 +135,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "Error heat-map", "H", self.compare.heatmap.toggle)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Mouse and keys", "F1", self.show_help)
+        self._action(help_menu, "About R2L Viewer", "", self.show_about)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -130,11 +152,17 @@ class MainWindow(QMainWindow):
         live.full_frame_shown.connect(self.request_compare)
         live.message.connect(self.show_message)
         self.compare_worker.compared.connect(self.compare.show_result)
+        self.compare_worker.coarse_teacher.connect(self._show_coarse_teacher)
         self.compare_worker.compare_failed.connect(self.show_message)
         self.train.message.connect(self.show_message)
         session.student_changed.connect(self._snapshot_or_models_changed)
         session.teacher_changed.connect(self._snapshot_or_models_changed)
         session.scene_changed.connect(self._scene_changed)
+        session.opened.connect(self._scene_opened)
+
+    def _show_coarse_teacher(self, result) -> None:
+        if self.compare_worker.is_current(result):
+            self.compare.show_coarse_teacher(result)
 
     def _follow_live_student(self, frame) -> None:
         """Between compare results the student pane follows the live view (when that shows the student)."""
@@ -161,10 +189,61 @@ class MainWindow(QMainWindow):
         self.compare_worker.set_meta(self.session.meta)
         self._models_changed()
 
+    def _scene_opened(self) -> None:
+        """Another scene: the compare figures and timings of the old one go."""
+        self.compare.camera_moved()
+        self.compare.latencies.clear("teacher", "student")
+
     def request_compare(self, *_) -> None:
         """Teacher and student for the camera now shown (called once a full-resolution frame is up)."""
-        intrinsics = compare_intrinsics(self.session.meta.intrinsics)
+        intrinsics = compare_intrinsics(self.session.meta.intrinsics).zoomed(self.live.camera.focal_scale)
         self.compare_worker.request(CompareRequest(self.live.camera.c2w(), intrinsics, self.live.camera_ref))
+
+    # ---- opening scenes -----------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scene", str(self.session.path.parent),
+                                              "Scene checkpoints (*.ckpt);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = [p for p in self.recent.paths() if p != self.session.path.resolve()]
+        for path in paths:
+            action = self.recent_menu.addAction(f"{path.name}  ({path.parent})")
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not paths:
+            self.recent_menu.addAction("(no other scene opened lately)").setEnabled(False)
+
+    def open_path(self, path) -> bool:
+        """Open another scene checkpoint in this window; a failure is one line in the status bar."""
+        if self.train.busy:
+            self.show_message(f"cannot open {Path(path).name} while a job is running: stop it first", 20_000)
+            return False
+        try:
+            loaded = open_scene(path, self.session.device)
+        except CheckpointError as exc:
+            self.show_message(f"not opened: {exc}", 20_000)
+            return False
+        self.compare_worker.cancel()
+        self.session.open(loaded)
+        self.recent.add(loaded.path)
+        self._show_title()
+        self.show_message(f"opened {loaded.path}")
+        return True
+
+    def _show_title(self) -> None:
+        self.setWindowTitle(f"R2L Viewer: {self.session.meta.name} ({self.session.path.name})")
+
+    def dragEnterEvent(self, event) -> None:
+        if dropped_checkpoint(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = dropped_checkpoint(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
 
     # ---- saving and messages ------------------------------------------------------------------------------
     def save_view(self) -> None:
@@ -195,6 +274,9 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         self.help_box = show_keys_help(self)
+
+    def show_about(self) -> None:
+        self.help_box = show_about(self, self.device_text)
 
     # ---- closing ------------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:

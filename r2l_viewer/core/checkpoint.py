@@ -69,6 +69,15 @@ class SceneCheckpoint:
             raise CheckpointError(f"{origin}: history is malformed (expected a list of records)")
         return cls(meta, cameras, teacher, student, list(history), origin)
 
+    def reference_pose(self) -> torch.Tensor | None:
+        """The camera figures that depend on the view are measured from: the first test camera, else the first
+        validation or training one; None without cameras."""
+        for split in ("test", "val", "train", *self.cameras):
+            poses = self.cameras.get(split)
+            if poses is not None and len(poses):
+                return poses[0]
+        return None
+
     def build_teacher(self, device="cpu") -> torch.nn.Module | None:
         return None if self.teacher is None else self._build(self.teacher, device)
 

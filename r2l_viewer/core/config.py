@@ -38,16 +38,17 @@ def field_help(cls_or_obj, name: str) -> str:
     return next(f.metadata.get("help", "") for f in fields(cls_or_obj) if f.name == name)
 
 
-def validate(config) -> None:
-    """Check every field against its bounds and choices (recursing into nested configs); raise ConfigError."""
+def validate(config, name: str | None = None) -> None:
+    """Check every field against its bounds and choices (recursing into nested configs); raise ConfigError.
+    Errors name a field as `name.field` (say '--distill' for a command-line flag), else `ConfigClass.field`."""
     hints = typing.get_type_hints(type(config))
     for f in fields(config):
         value = getattr(config, f.name)
+        label = f"{name}.{f.name}" if name else f"{type(config).__name__}.{f.name}"
         if is_dataclass(value):
-            validate(value)
+            validate(value, label if name else None)
             continue
         meta = f.metadata
-        label = f"{type(config).__name__}.{f.name}"
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(f"{label} = {value!r} is not one of {', '.join(map(str, meta['choices']))}")
         if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -67,6 +67,36 @@ def flops_per_ray(model: torch.nn.Module, n_rays: int = 64) -> float:
     return counter.get_total_flops() / n_rays
 
 
+FLOP_RAYS = 1024  # rays of a view counted (a whole view at once could need tens of GB)
+FLOPS_DEFINITION = ("matrix-product FLOPs per ray (a multiply-add counts 2), averaged over the rays of the scene's "
+                    "first test camera; grid lookups are not counted")
+
+
+def view_flops_per_ray(model: torch.nn.Module, pose: torch.Tensor, intrinsics, rays: int = FLOP_RAYS) -> float:
+    """Matrix-product FLOPs per ray of rendering a view, counted while running `rays` of its rays spread evenly
+    over the image. (A grid model's cost depends on what the rays see: only a real view gives a fair figure.)"""
+    from .rays import camera_rays
+
+    device = next(model.parameters()).device
+    origins, directions = camera_rays(pose.to(device), intrinsics)
+    origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
+    stride = max(1, origins.shape[0] // rays)
+    origins, directions = origins[::stride][:rays], directions[::stride][:rays]
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        model(origins, directions)
+    return counter.get_total_flops() / origins.shape[0]
+
+
+def scene_flops_per_ray(model: torch.nn.Module, scene) -> float:
+    """THE FLOPs-per-ray figure of a scene's model, as every tool reports it (see FLOPS_DEFINITION): counted on
+    the scene checkpoint's reference camera at its image size; on rays towards the origin when it has none."""
+    pose = scene.reference_pose()
+    if pose is None:
+        return flops_per_ray(model)
+    return view_flops_per_ray(model, pose, scene.meta.intrinsics)
+
+
 def linear_layer_count(model: torch.nn.Module) -> int:
     """Number of nn.Linear layers in a model."""
     return sum(isinstance(m, torch.nn.Linear) for m in model.modules())

@@ -11,7 +11,12 @@ from .cameras import pose_angles, spherical_pose
 from .datasets.base import SceneMeta
 
 MAX_ELEVATION = 89.0
+FREE_RADII = (0.15, 4.0)  # distances a camera without a light field's limits may take, times the orbit radius
 HOME_AZIMUTH = -180.0  # 360-degree scenes open where the standard 360 path starts (NeRF's first render pose)
+
+
+def _clamp(value: float, lo: float, hi: float) -> float:
+    return min(max(value, lo), hi)
 
 
 @dataclass
@@ -29,12 +34,18 @@ class OrbitCamera:
     max_radius: float = 20.0
     azimuth_limits: tuple | None = None
     elevation_limits: tuple = (-MAX_ELEVATION, MAX_ELEVATION)
+    focal_scale: float = 1.0  # the zoom, as a multiple of the scene's focal length
+    focal_limits: tuple | None = None  # when set, the wheel zooms with the focal length first (see `within`)
+    limit: str = ""  # what the last move ran into ('' when nothing): for a note in the view
     pinned: torch.Tensor | None = None
     home: dict = field(default_factory=dict, repr=False)
+    free_limits: tuple = field(default=(), repr=False)  # (min_radius, max_radius, elevation_limits) without views
 
     def __post_init__(self):
+        if not self.free_limits:
+            self.free_limits = (self.min_radius, self.max_radius, self.elevation_limits)
         if not self.home:
-            self.home = {k: getattr(self, k) for k in ("center", "azimuth", "elevation", "radius")}
+            self.home = {k: getattr(self, k) for k in ("center", "azimuth", "elevation", "radius", "focal_scale")}
 
     @classmethod
     def for_scene(cls, meta: SceneMeta) -> "OrbitCamera":
@@ -48,11 +59,30 @@ class OrbitCamera:
             center=tuple(meta.orbit_center), up=tuple(meta.orbit_up),
             azimuth=(az_lo + az_hi) / 2 if forward_facing else HOME_AZIMUTH,
             elevation=float(min(max((lo + hi) / 2, -MAX_ELEVATION), MAX_ELEVATION)),
-            radius=meta.orbit_radius, min_radius=0.15 * meta.orbit_radius, max_radius=4.0 * meta.orbit_radius,
+            radius=meta.orbit_radius, min_radius=FREE_RADII[0] * meta.orbit_radius,
+            max_radius=FREE_RADII[1] * meta.orbit_radius,
             azimuth_limits=(az_lo - margin, az_hi + margin) if forward_facing else None,
             elevation_limits=(max(lo - margin, -MAX_ELEVATION), min(hi + margin, MAX_ELEVATION))
             if forward_facing else (-MAX_ELEVATION, MAX_ELEVATION),
         )
+
+    def within(self, views: dict | None) -> None:
+        """Keep to the views a light field was trained on (`views`: {'radius': (lo, hi), 'focal_scale': (lo, hi),
+        'elevation': (lo, hi)}, as the distill job records them; None: the free limits again). Zoom then works as
+        those views were made, with the focal length (and the distance only within its range); the view now shown
+        and the home view are brought inside."""
+        if views is None:
+            self.focal_limits = None
+            self.min_radius, self.max_radius, self.elevation_limits = self.free_limits
+            return
+        self.min_radius, self.max_radius = (float(r) for r in views["radius"])
+        self.focal_limits = tuple(float(f) for f in views["focal_scale"])
+        lo, hi = views["elevation"]
+        self.elevation_limits = (max(float(lo), -MAX_ELEVATION), min(float(hi), MAX_ELEVATION))
+        for place in (self.home, self.__dict__):
+            place["radius"] = _clamp(place["radius"], self.min_radius, self.max_radius)
+            place["focal_scale"] = _clamp(place["focal_scale"], *self.focal_limits)
+            place["elevation"] = _clamp(place["elevation"], *self.elevation_limits)
 
     def c2w(self) -> torch.Tensor:
         """The camera-to-world pose [4, 4]."""
@@ -73,7 +103,9 @@ class OrbitCamera:
         else:
             self.azimuth = min(max(self.azimuth, self.azimuth_limits[0]), self.azimuth_limits[1])
         lo, hi = self.elevation_limits
-        self.elevation = min(max(self.elevation + dy_pixels * degrees_per_pixel, lo), hi)
+        wanted = self.elevation + dy_pixels * degrees_per_pixel
+        self.elevation = min(max(wanted, lo), hi)
+        self.limit = "elevation" if wanted != self.elevation else ""
 
     def pan(self, dx_pixels: float, dy_pixels: float, focal_pixels: float) -> None:
         """Drag with the right or middle button: the scene follows the cursor (at the depth of the centre)."""
@@ -84,9 +116,17 @@ class OrbitCamera:
         self.center = tuple(float(c) for c in torch.tensor(self.center) + shift)
 
     def zoom(self, steps: float, factor: float = 0.9) -> None:
-        """Wheel: each step forward brings the camera `factor` closer."""
+        """Wheel: each step forward enlarges the view by 1 / `factor`: with the focal length within its limits
+        (when set), then by bringing the camera closer within its distance limits."""
         self._unpin()
-        self.radius = min(max(self.radius * factor**steps, self.min_radius), self.max_radius)
+        grow = factor ** -steps
+        if self.focal_limits is not None:
+            wanted = self.focal_scale * grow
+            self.focal_scale = min(max(wanted, self.focal_limits[0]), self.focal_limits[1])
+            grow = wanted / self.focal_scale
+        wanted = self.radius / grow
+        self.radius = min(max(wanted, self.min_radius), self.max_radius)
+        self.limit = "zoom" if abs(wanted - self.radius) > 1e-9 * self.radius else ""
 
     def reset(self) -> None:
         """Back to the starting view."""
@@ -97,14 +137,14 @@ class OrbitCamera:
     def snap_to(self, c2w: torch.Tensor) -> None:
         """Show exactly this pose (a dataset camera); the orbit continues from its angles and distance."""
         azimuth, elevation, radius = pose_angles(c2w, self.center, self.up)
-        self.azimuth, self.elevation = azimuth, elevation
+        self.azimuth, self.elevation, self.focal_scale, self.limit = azimuth, elevation, 1.0, ""
         self.radius = min(max(radius, self.min_radius), self.max_radius)
         self.pinned = c2w.clone().float()
 
     def state(self) -> tuple:
         """A value that changes whenever the view does (for 'has the camera moved' checks)."""
         pinned = None if self.pinned is None else tuple(self.pinned.flatten().tolist())
-        return (self.center, self.azimuth, self.elevation, self.radius, pinned)
+        return (self.center, self.azimuth, self.elevation, self.radius, self.focal_scale, pinned)
 
     def copy(self) -> "OrbitCamera":
         return dataclasses.replace(self, pinned=None if self.pinned is None else self.pinned.clone(), home=dict(self.home))

@@ -67,6 +67,38 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+class _WriteErrorKeeper:
+    """A file for torch.save that keeps the first OSError a write raised: torch's zip writer replaces it with an
+    unrelated RuntimeError ('unexpected pos ...') when the disk fills part-way through."""
+
+    def __init__(self, file):
+        self.file, self.error = file, None
+
+    def write(self, data) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def _write_to_disk(path: Path, payload) -> None:
+    """torch.save into `path`, flushed and synced; a failed write raises its own OSError, wherever it happened."""
+    with open(path, "wb") as f:
+        keeper = _WriteErrorKeeper(f)
+        try:
+            torch.save(payload, keeper)
+        except Exception:
+            if keeper.error is not None:
+                raise keeper.error from None
+            raise
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def atomic_save(path: str | Path, payload) -> Path:
     """torch.save a plain-data payload to a temporary file in the same folder, flushed to disk, then renamed over
     `path`: a payload that would not load back, a crash or a full disk leaves the previous file as it was."""
@@ -78,10 +110,7 @@ def atomic_save(path: str | Path, payload) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_path(path)
     try:
-        with open(tmp, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_to_disk(tmp, payload)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

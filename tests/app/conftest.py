@@ -50,6 +50,14 @@ def cache_dir(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    """The viewer's config folder (recent files) inside the test's folder."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("R2L_VIEWER_CONFIG", str(folder))
+    return folder
+
+
 def yes():
     from PyQt6.QtWidgets import QMessageBox
 

@@ -1,16 +1,18 @@
 """The compare panel's figures: marked stale while the camera moves, latency medians kept across training
-snapshots (cleared when the network changes), and said plainly ("median of N frames")."""
+snapshots (cleared when the network changes), and said plainly ("median of N frames"); a slow teacher shows a
+coarse render first."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import re
+import time
 
 from r2l_viewer.app.compare_panel import STALE
 from r2l_viewer.core.models.student import Student
 
-from .helpers import drag
+from .helpers import drag, wait_at_rest
 
 
 def wait_for_result(qtbot, compare, after: int = -1):
@@ -47,3 +49,25 @@ def test_latency_medians_survive_training_snapshots_but_not_a_new_network(qtbot,
     smaller = Student(dataclasses.replace(session.student.config, width=16, blocks=1))
     session.set_student(smaller, "student (learning: distill)")
     assert len(compare.student_times.values) == 0 and len(compare.teacher_times.values) == teacher_count
+
+
+def test_a_slow_teacher_shows_coarse_first_then_the_full_render(qtbot, make_window, demo_checkpoint, monkeypatch):
+    from r2l_viewer.app import render_worker
+    from r2l_viewer.app.compare_panel import COARSE
+
+    real_call = render_worker.RayRenderer.__call__
+
+    def slow_teacher(renderer, origins, directions):
+        if not isinstance(renderer.model, Student):
+            time.sleep(3e-4 * len(origins))  # a full 100x100 teacher view takes 3 s, a coarse one 0.2 s
+        return real_call(renderer, origins, directions)
+
+    monkeypatch.setattr(render_worker.RayRenderer, "__call__", slow_teacher)
+    window = make_window(demo_checkpoint)
+    wait_at_rest(qtbot, window)
+    teacher = window.compare.teacher_view
+    qtbot.waitUntil(lambda: teacher.image is not None, timeout=20_000)
+    assert teacher.stale_note == COARSE and not teacher.dimmed and window.compare.last_result is None
+    assert teacher.image.width() < 100
+    qtbot.waitUntil(lambda: window.compare.last_result is not None, timeout=60_000)
+    assert teacher.stale_note == "" and teacher.image.width() == 100

@@ -54,20 +54,35 @@ def test_wheel_zooms_in_right_and_middle_drag_pan_and_r_resets(qtbot, make_windo
     wait_at_rest(qtbot, window)
     camera, before = window.live.camera, window.live.last_frame.rgb
     radius, center = camera.radius, camera.center
-    wheel(window.canvas, 2)
-    assert math.isclose(camera.radius, radius * 0.81, rel_tol=1e-6)
+    wheel(window.canvas, 2)  # the demo has a student: zoom as its pseudo views were made, with the focal length
+    assert math.isclose(camera.focal_scale, 1 / 0.81, rel_tol=1e-6) and camera.radius == radius
     wait_at_rest(qtbot, window)
     zoomed = window.live.last_frame.rgb
     assert changed(zoomed, before) and coverage(zoomed) > coverage(before) * 1.1, "zooming in enlarges the object"
     drag(window.canvas, (80, 80), (100, 80), button=Qt.MouseButton.RightButton)
     panned = camera.center
-    assert panned != center and math.isclose(camera.radius, radius * 0.81, rel_tol=1e-6)
+    assert panned != center and math.isclose(camera.focal_scale, 1 / 0.81, rel_tol=1e-6)
     drag(window.canvas, (80, 80), (80, 100), button=Qt.MouseButton.MiddleButton)
     assert camera.center != panned
     wait_at_rest(qtbot, window)
     assert changed(window.live.last_frame.rgb, zoomed)
     QTest.keyClick(window, Qt.Key.Key_R)
-    assert camera.radius == radius and camera.center == center
+    assert camera.radius == radius and camera.center == center and camera.focal_scale == 1.0
+
+
+def test_the_camera_stays_where_the_student_was_trained(qtbot, make_window, demo_checkpoint):
+    window = make_window(demo_checkpoint)
+    wait_at_rest(qtbot, window)
+    home = window.live.last_frame.rgb
+    for _ in range(10):
+        wheel(window.canvas, -1)  # ten notches out
+    wait_at_rest(qtbot, window)
+    far_out = window.live.last_frame.rgb
+    assert abs(coverage(far_out) - coverage(home)) < 0.1 * coverage(home), "the object left the student's range"
+    assert coverage(far_out) > 0.05 and "zoom limit" in window.canvas.overlay[-1]
+    assert window.live.camera.radius == window.session.meta.orbit_radius
+    wheel(window.canvas, 1)
+    assert "zoom limit" not in window.canvas.overlay[-1] or window.live.moving
 
 
 def test_a_rest_frame_capped_on_a_stale_estimate_is_rendered_again_at_full_size(qtbot, make_window, demo_checkpoint):

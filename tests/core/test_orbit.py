@@ -98,3 +98,42 @@ def test_copies_are_independent():
     twin = cam.copy()
     twin.orbit(10, 0)
     assert cam.azimuth == 0.0 and twin.home == cam.home
+
+
+VIEWS = {"radius": [4.0, 4.0], "focal_scale": [1.0, 2.0], "elevation": [10.0, 60.0]}  # the paper's pseudo views
+
+
+def test_within_a_students_views_the_wheel_zooms_with_the_focal_length_and_stops_at_its_range():
+    cam = OrbitCamera(radius=4.0, elevation=30.0)
+    cam.within(VIEWS)
+    cam.zoom(2)
+    assert cam.radius == 4.0 and cam.focal_scale == pytest.approx(1 / 0.81) and cam.limit == ""
+    cam.zoom(100)
+    assert cam.focal_scale == 2.0 and cam.radius == 4.0 and cam.limit == "zoom"
+    cam.zoom(-10)
+    assert cam.focal_scale == 1.0 and cam.radius == 4.0 and cam.limit == "zoom"  # no farther than it was trained
+    cam.orbit(0, 10_000)
+    assert cam.elevation == 60.0 and cam.limit == "elevation"
+    cam.orbit(0, -10)
+    assert cam.limit == ""
+
+
+def test_within_brings_the_view_inside_and_none_frees_it_again():
+    cam = OrbitCamera(radius=4.0, elevation=80.0, min_radius=0.6, max_radius=16.0)
+    cam.zoom(-5)  # 6.8 away: outside the student's views
+    cam.within(VIEWS)
+    assert cam.radius == 4.0 and cam.elevation == 60.0 and cam.home["elevation"] == 60.0
+    cam.within({**VIEWS, "radius": [3.0, 5.0]})
+    cam.zoom(-100)  # the focal length first, then the distance within its range
+    assert cam.focal_scale == 1.0 and cam.radius == 5.0
+    cam.within(None)
+    cam.zoom(-3)
+    assert cam.radius > 5.0 and cam.focal_limits is None
+
+
+def test_snapping_to_a_dataset_camera_takes_its_focal_length():
+    cam = OrbitCamera(radius=4.0)
+    cam.within(VIEWS)
+    cam.zoom(3)
+    cam.snap_to(spherical_pose(20.0, 30.0, 4.0))
+    assert cam.focal_scale == 1.0

@@ -115,11 +115,20 @@ def test_bench_measures_a_grid_encoded_tiny_student(taught_scene, tmp_path, monk
     assert "tiny student at 16, onnxruntime" in printed
 
 
-def test_bench_rejects_bad_arguments(capsys):
-    assert main(["--resolutions", "big"]) == 2
-    assert "--resolutions" in capsys.readouterr().err
-    assert main(["--pseudo-size", "2"]) == 2
-    assert "--pseudo-size" in capsys.readouterr().err
+@pytest.mark.parametrize("args,expected", [
+    (["--resolutions", "big"], "--resolutions takes sizes like 100,200,400, got 'big'"),
+    (["--resolutions", "0"], "--resolutions takes sizes from 8 to 2048 pixels, got 0"),
+    (["--resolutions", "100,-5"], "--resolutions takes sizes from 8 to 2048 pixels, got -5"),
+    (["--resolutions", "100000"], "--resolutions takes sizes from 8 to 2048 pixels, got 100000"),
+    (["--resolutions", "100,,200"], "--resolutions takes sizes like 100,200,400, got '100,,200'"),
+    (["--resolutions", "100,100"], "--resolutions names a size twice"),
+    (["--pseudo-size", "2"], "--pseudo-size takes sizes from 8 to 2048 pixels, got 2"),
+    (["--pseudo-size", "100000"], "--pseudo-size takes sizes from 8 to 2048 pixels, got 100000"),
+])
+def test_bench_rejects_bad_sizes_in_one_line(capsys, args, expected):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("r2l-bench: error: ") and expected in err[0], err
 
 
 def test_bf16_costs_the_student_little_psnr_against_its_teacher(taught_scene):

@@ -6,7 +6,10 @@ import errno
 import pytest
 
 from r2l_viewer.core.config import ConfigError, validate
+from r2l_viewer.app.main import build_parser as viewer_parser
+from trainers.bench import main as bench_main
 from trainers.cli import main
+from trainers.eval_cli import main as eval_main
 from trainers.configs import TeacherConfig
 from trainers.distill_job import Distill
 from trainers.events import DONE, LOG
@@ -23,12 +26,12 @@ def _error_line(capsys) -> str:
 
 
 @pytest.mark.parametrize("flag,value,expected", [
-    ("--pseudo.focal_scale", "5", "PseudoConfig.focal_scale = 5.0 has 1 value(s); give exactly 2"),
-    ("--pseudo.elevation", "10", "PseudoConfig.elevation = 10.0 has 1 value(s); give exactly 2"),
-    ("--pseudo.focal_scale", "2,1", "PseudoConfig.focal_scale = 2.0,1.0: the values must not decrease"),
-    ("--pseudo.radius_scale", "0,0", "PseudoConfig.radius_scale = 0.0 is below its minimum 0.1"),
+    ("--pseudo.focal_scale", "5", "--pseudo.focal_scale = 5.0 has 1 value(s); give exactly 2"),
+    ("--pseudo.elevation", "10", "--pseudo.elevation = 10.0 has 1 value(s); give exactly 2"),
+    ("--pseudo.focal_scale", "2,1", "--pseudo.focal_scale = 2.0,1.0: the values must not decrease"),
+    ("--pseudo.radius_scale", "0,0", "--pseudo.radius_scale = 0.0 is below its minimum 0.1"),
     ("--pseudo.elevation", "-100,10", "is below its minimum -90"),
-    ("--teacher.upsample_steps", "-5", "TeacherConfig.upsample_steps = -5 is below its minimum 1"),
+    ("--teacher.upsample_steps", "-5", "--teacher.upsample_steps = -5 is below its minimum 1"),
     ("--teacher.upsample_steps", "300,200", "the values must increase"),
 ])
 def test_tuple_options_are_checked_before_any_job_runs(tmp_path, capsys, flag, value, expected):
@@ -57,7 +60,7 @@ def test_downscale_must_be_a_whole_number_from_one(tmp_path, capsys, value):
 def test_all_checks_every_jobs_settings_before_the_first(tmp_path):
     preset = tiny_preset()
     preset.pseudo.focal_scale = (2.0, 1.0)
-    with pytest.raises(ConfigError, match="--pseudo: PseudoConfig.focal_scale"):
+    with pytest.raises(ConfigError, match="--pseudo.focal_scale"):
         next(run_all(preset, context(tmp_path)))
     assert list(tmp_path.iterdir()) == []
     preset.pseudo = dataclasses.replace(preset.pseudo, focal_scale=(1.0, 2.0), elevation=(30.0,))
@@ -103,3 +106,25 @@ def test_a_metrics_log_that_cannot_be_written_does_not_stop_the_job(taught_scene
     events = list(run_job("distill", preset, context(folder)))
     notes = [e.message for e in events if e.kind == LOG and "metrics log" in e.message]
     assert len(notes) == 1 and "the job goes on without it" in notes[0] and events[-1].kind == DONE
+
+
+@pytest.mark.parametrize("run,argv,prog", [
+    (main, ["distill", "--out", "s.ckpt", "--bogus"], "r2l-train"),
+    (main, ["distill", "--out", "s.ckpt", "--distill.online", "maybe"], "r2l-train distill"),
+    (main, [], "r2l-train"),
+    (eval_main, ["s.ckpt", "--split", "everything"], "r2l-eval"),
+    (bench_main, ["--frames"], "r2l-bench"),
+    (viewer_parser().parse_args, ["--size", "big"], "r2l-viewer"),
+])
+def test_usage_errors_are_the_error_and_a_hint_not_the_whole_usage(capsys, run, argv, prog):
+    with pytest.raises(SystemExit) as e:
+        run(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith(f"{prog}: error: "), err
+    assert err[1] == f"{prog}: `{prog} --help` lists the options"
+
+
+def test_a_setting_out_of_range_is_named_by_its_flag(tmp_path, capsys):
+    assert main(["teacher", "--data", "demo", "--out", str(tmp_path / "s.ckpt"), "--teacher.steps", "0"]) == 2
+    assert _error_line(capsys) == "r2l-train: error: --teacher.steps = 0 is below its minimum 1"

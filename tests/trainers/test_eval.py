@@ -9,7 +9,8 @@ from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.checkpoint import load_scene
 from trainers.configs import EvalConfig
 from trainers.eval_cli import main
-from trainers.evaluate import FLOP_RAYS, Evaluate, counted_flops_per_ray
+from r2l_viewer.core.metrics import FLOP_RAYS, view_flops_per_ray
+from trainers.evaluate import Evaluate
 from trainers.events import PROGRESS, STOPPED
 from trainers.responsive import linear_flops_per_ray
 
@@ -78,6 +79,6 @@ def test_flops_are_counted_on_a_few_rays_of_the_view(student_scene, monkeypatch)
     calls = []
     real = type(student).forward
     monkeypatch.setattr(type(student), "forward", lambda m, o, d, *a, **k: calls.append(len(o)) or real(m, o, d, *a, **k))
-    flops = counted_flops_per_ray(student, spherical_pose(30, 30, 4.0), intrinsics, torch.device("cpu"))
+    flops = view_flops_per_ray(student, spherical_pose(30, 30, 4.0), intrinsics)
     assert calls == [FLOP_RAYS] and FLOP_RAYS <= 4096
     assert flops == pytest.approx(linear_flops_per_ray(student), rel=1e-6)

@@ -37,7 +37,7 @@ def test_a_full_disk_gives_one_line_then_resume_finishes_the_set(taught_scene, t
     preset.pseudo = dataclasses.replace(preset.pseudo, images=8)  # shards of 5: the second one fails
     reference = PseudoStore(folder / "scene.pseudo")  # the fixture's 12 views, made by an uninterrupted run
     if point == "shard":  # the second shard's colours
-        failed = _fail_once(monkeypatch, pseudo_store.np, "save", lambda p: "shard_00001" in p)
+        failed = _fail_once(monkeypatch, pseudo_store, "save_array", lambda p: "shard_00001" in p)
     else:  # the manifest that records the second shard
         failed = _fail_once(monkeypatch, pseudo_store.os, "replace", lambda p: p.endswith("manifest.json.tmp")
                             and (folder / "scene.pseudo.new" / "shard_00001").exists())
@@ -45,8 +45,8 @@ def test_a_full_disk_gives_one_line_then_resume_finishes_the_set(taught_scene, t
         list(run_job("pseudo", preset, context(folder)))
     assert failed, "the failure was not provoked"
     message = str(error.value)
-    assert message.startswith("disk full writing ") and "5 views written so far are kept" in message
-    assert message.endswith("free space and run with --resume") and "\n" not in message
+    assert message.startswith("no space left on device (disk full) writing ") and "5 views written so far are kept" in message
+    assert message.endswith("free space, then run the same command with --resume") and "\n" not in message
     new = folder / "scene.pseudo.new"
     assert sorted(p.name for p in new.iterdir()) == ["manifest.json", "shard_00000"]  # no .tmp, no stray shard
     assert PseudoStore(new).manifest()["images"] == 5
@@ -80,7 +80,8 @@ def test_opening_a_store_clears_what_a_crash_left(tmp_path):
 def test_resume_with_other_settings_is_refused_and_keeps_the_views(taught_scene, tmp_path):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
     preset.pseudo = dataclasses.replace(preset.pseudo, focal_scale=(1.0, 1.5))
-    with pytest.raises(JobError, match=r"made with other settings \(focal_scale\).*without --resume"):
+    with pytest.raises(JobError, match=r"saved with other settings \(--pseudo.focal_scale 1.0,2.0 saved, 1.0,1.5 given\).*"
+                                       r"without --resume"):
         list(run_job("pseudo", preset, context(folder, resume=True)))
     manifest = PseudoStore(folder / "scene.pseudo").manifest()
     assert manifest["images"] == 12 and manifest["complete"]

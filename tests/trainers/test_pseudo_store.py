@@ -58,16 +58,25 @@ def test_a_full_disk_keeps_the_shards_already_written(tmp_path, monkeypatch):
     store = PseudoStore(tmp_path / "p")
     store.create(6, 5, planned=8, teacher_id="t", settings={})
     store.append(*_views(4))
-    real_save = np.save
+    real_save = pseudo_store.save_array
 
-    def disk_full(path, array, *args, **kwargs):
+    def disk_full(path, array):
         if "depth" in str(path):
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(path, array, *args, **kwargs)
+        return real_save(path, array)
 
-    monkeypatch.setattr(pseudo_store.np, "save", disk_full)
+    monkeypatch.setattr(pseudo_store, "save_array", disk_full)
     with pytest.raises(JobError, match="disk full") as e:
         store.append(*_views(4, seed=3))
     assert "4 views written so far are kept" in str(e.value) and "--resume" in str(e.value)
     assert sorted(p.name for p in store.folder.iterdir()) == ["manifest.json", "shard_00000"]
     assert store.manifest()["images"] == 4
+
+
+def test_a_really_full_disk_says_no_space_left(small_disk):
+    store = PseudoStore(small_disk / "p")
+    store.create(100, 100, planned=40, teacher_id="t", settings={})
+    with pytest.raises(JobError) as e:  # 20 views of 100x100 need 1 MB
+        store.append(*_views(20, h=100, w=100))
+    assert str(e.value).startswith("no space left on device (disk full) writing ") and "--resume" in str(e.value)
+    assert sorted(p.name for p in store.folder.iterdir()) == ["manifest.json"] and store.manifest()["images"] == 0

@@ -3,6 +3,8 @@ small previews, resume checks on seed/data/downscale, exact online resume, and n
 
 import dataclasses
 import json
+import re
+import time
 
 import numpy as np
 import pytest
@@ -10,9 +12,13 @@ import torch
 
 from r2l_viewer.core.checkpoint import load_scene
 from trainers import online_views
+from trainers.distill_job import Distill
 from trainers.events import LOG, PROGRESS, STOPPED, Event, small_preview
 from trainers.pipeline import run_job
+from trainers.scene_io import stage_text
 from trainers.schedule import warmup_then_decay
+from trainers.student_job import describe_student
+from trainers.views import view_ranges
 from trainers.workspace import JobError, Workspace
 
 from .conftest import context, run_to_end, scene_and_preset
@@ -62,9 +68,9 @@ def test_resume_checks_seed_data_and_downscale(taught_scene, tmp_path):
         if event.kind == PROGRESS:
             ctx.stop.set()
     assert event.kind == STOPPED and event.step > 0
-    with pytest.raises(JobError, match=r"other settings \(--seed\)"):
+    with pytest.raises(JobError, match=r"other settings \(--seed 0 saved, 1 given\)"):
         list(run_job("distill", preset, context(folder, resume=True, seed=1)))
-    with pytest.raises(JobError, match=r"other settings \(--downscale\)"):
+    with pytest.raises(JobError, match=r"other settings \(--downscale 12 saved, 11 given\)"):
         list(run_job("distill", preset, context(folder, resume=True, downscale=11)))
 
 
@@ -101,3 +107,43 @@ def test_online_resume_is_exact_when_the_stop_lands_during_a_refresh(taught_scen
     b = load_scene(folder_b / "scene.ckpt").student["weights"]
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6), name
+
+
+def test_the_done_message_counts_the_whole_stage_setup_included(taught_scene, tmp_path, monkeypatch):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset.distill = dataclasses.replace(preset.distill, steps=2, batch_rays=256)
+    real_setup = Distill.setup
+
+    def slow_setup(self):
+        time.sleep(1.5)  # a stage's setup (online views, teacher renders) can take most of its time
+        yield from real_setup(self)
+
+    monkeypatch.setattr(Distill, "setup", slow_setup)
+    done = run_to_end("distill", preset, context(folder))[-1]
+    seconds = int(re.match(r"distilled in (\d+) s", done.message).group(1))
+    assert seconds >= 1, done.message
+
+
+def test_a_stopped_student_says_where_it_stopped(taught_scene, tmp_path):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    ctx = context(folder)
+    for event in run_job("distill", preset, ctx):
+        if event.kind == PROGRESS:
+            ctx.stop.set()
+    student = load_scene(folder / "scene.ckpt").student
+    expected = f"distillation stopped at step {event.step} of {preset.distill.steps}"
+    assert stage_text(student) == expected and describe_student(student) == expected
+    assert stage_text(student | {"complete": True}) == "distilled"
+
+
+def test_the_student_records_the_views_it_learnt_from_and_finetuning_keeps_them(taught_scene, tmp_path):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset.distill = dataclasses.replace(preset.distill, steps=2, batch_rays=256)
+    preset.finetune = dataclasses.replace(preset.finetune, steps=2, batch_rays=256, val_every=1)
+    run_to_end("distill", preset, context(folder))
+    scene = load_scene(folder / "scene.ckpt")
+    settings = json.loads((folder / "scene.pseudo" / "manifest.json").read_text())["settings"]
+    assert scene.student["views"] == view_ranges(scene.meta, settings)
+    assert scene.student["views"]["focal_scale"] == list(preset.pseudo.focal_scale)
+    run_to_end("finetune", preset, context(folder))
+    assert load_scene(folder / "scene.ckpt").student["views"] == scene.student["views"]

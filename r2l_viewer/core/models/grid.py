@@ -166,11 +166,14 @@ class GridTeacher(nn.Module):
         self.update_occupancy(min_alpha=0.0)
 
     def sample_along_rays(self, origins, directions, randomize=False, generator=None):
-        """Ray parameters t [N, S] inside the active box and the near/far range, and which are live samples."""
+        """Ray parameters t [N, S] where the rays cross the active box (in NDC space also within near/far), and
+        which are live samples. The box, not fixed distances from the camera, bounds them: whatever is inside it
+        renders from any distance."""
         cfg = self.config
         t_enter, t_exit = intersect_aabb(origins, directions, self.active_min, self.active_max)
-        t_enter = t_enter.clamp_min(cfg.near)
-        t_exit = t_exit.clamp_max(cfg.far)
+        t_enter = t_enter.clamp_min(0.0 if cfg.ndc is None else cfg.near)
+        if cfg.ndc is not None:
+            t_exit = t_exit.clamp_max(cfg.far)
         step_t = self.step_size / directions.norm(dim=-1)
         span = ((t_exit - t_enter) / step_t).clamp_min(0.0)
         n_steps = int(span.max().ceil().item()) if span.numel() else 0
