@@ -4,7 +4,7 @@ Each level is either three axis-aligned planes (xy, xz, yz) of `channels` featur
 bilinearly, or a dense `R^3` volume read trilinearly. A point's encoding is every level's features concatenated:
 `channels * (3 * planes + volumes)` values. Planes give fine resolution for little memory (3 R^2 instead of R^3)
 and read fast on a CPU (PyTorch's 2D grid_sample is vectorised; its 3D one runs on one thread), which is why the
-presets use planes only; volumes are kept for comparison (docs/BENCHMARKS.md has the ablation).
+presets use planes only; volumes stay available (docs/BENCHMARKS.md, "The learned ray encoding", says why).
 """
 
 from __future__ import annotations
