@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .models import Student
-
-PLANE_AXES = ((0, 1), (0, 2), (1, 2))  # the coordinates each feature plane is read at: xy, xz, yz
+from .models.feature_grids import plane_coordinates
 
 
 def split_head_weights(weight: torch.Tensor, dims: int, frequencies: int):
@@ -86,11 +85,8 @@ class FastStudent:
         grids, p, n = self.student.grids, points.shape[0], points.shape[1]
         by_point = self.student.unit_points(points)
         h = self.head_bias.expand(n, -1).contiguous()
-        if len(grids.planes):  # (x, y), (x, z), (y, z) of every point: [3, P, N, 2], contiguous for grid_sample
-            coords = torch.empty(3, p, n, 2, dtype=by_point.dtype, device=by_point.device)
-            for plane, axes in enumerate(PLANE_AXES):
-                for slot, axis in enumerate(axes):
-                    coords[plane, ..., slot] = by_point[..., axis]
+        if len(grids.planes):
+            coords = plane_coordinates(by_point)  # [3, P, N, 2]
             for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
                 h.addmm_(read.view(-1, n).t(), weight)

@@ -16,9 +16,17 @@ from torch import nn
 INIT_STD = 0.1  # features start as small noise, so every texel gets a gradient from the first step
 
 
+PLANE_AXES = ((0, 1), (0, 2), (1, 2))  # the coordinates each feature plane is read at: xy, xz, yz
+
+
 def plane_coordinates(unit: torch.Tensor) -> torch.Tensor:
-    """Points [M, 3] in [-1, 1]^3 as (x, y), (x, z), (y, z) pairs [3, 1, M, 2], one batch entry per plane."""
-    return torch.stack([unit[:, [0, 1]], unit[:, [0, 2]], unit[:, [1, 2]]])[:, None]
+    """Points [..., 3] in [-1, 1]^3 as (x, y), (x, z), (y, z) pairs [3, ..., 2], one batch entry per plane;
+    contiguous, as grid_sample reads it fastest."""
+    coords = torch.empty(3, *unit.shape[:-1], 2, dtype=unit.dtype, device=unit.device)
+    for plane, axes in enumerate(PLANE_AXES):
+        for slot, axis in enumerate(axes):
+            coords[plane, ..., slot] = unit[..., axis]
+    return coords
 
 
 class FeatureGrids(nn.Module):
@@ -42,7 +50,7 @@ class FeatureGrids(nn.Module):
         m = unit.shape[0]
         parts = []
         if len(self.planes):
-            coords = plane_coordinates(unit).to(self.planes[0].dtype)
+            coords = plane_coordinates(unit.to(self.planes[0].dtype))[:, None]
             for plane in self.planes:  # [3, C, 1, M] -> [M, 3C]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
                 parts.append(read[:, :, 0].permute(2, 0, 1).reshape(m, -1))
