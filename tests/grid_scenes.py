@@ -6,8 +6,8 @@ import torch
 
 from r2l_viewer.core.checkpoint import load_scene, save_scene
 from r2l_viewer.core.models import Student, StudentConfig
-from trainers.distill_job import student_config_for
-from trainers.scene_io import model_entry
+from trainers.jobs.distill import student_config_for
+from trainers.storage.scene_io import model_entry
 
 TINY_GRID_STUDENT = StudentConfig(points_per_ray=4, encoding="grid", grid_planes=(8, 16), grid_channels=2, width=16,
                                   blocks=1)

@@ -10,7 +10,7 @@ from r2l_viewer.core.datasets import dataset_format, load_dataset
 from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
 from r2l_viewer.core.models import GridTeacher, NerfConfig, Student, VanillaNerf, parameter_count
 
-from .presets import get_preset
+from trainers.presets import get_preset
 
 
 def serialized_bytes(model: torch.nn.Module) -> int:

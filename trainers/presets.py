@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
-from .configs import DistillConfig, EvalConfig, FinetuneConfig, PseudoConfig, TeacherConfig
+from trainers.configs import DistillConfig, EvalConfig, FinetuneConfig, PseudoConfig, TeacherConfig
 
 
 @dataclass

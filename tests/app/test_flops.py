@@ -8,8 +8,8 @@ from r2l_viewer.app.model_info import describe, scene_rows
 from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.metrics import FLOPS_DEFINITION
 from trainers.configs import EvalConfig
-from trainers.evaluate import Evaluate
-from trainers.workspace import RunContext, Workspace
+from trainers.jobs.evaluate import Evaluate
+from trainers.storage.workspace import RunContext, Workspace
 
 
 class Shown:

@@ -13,7 +13,7 @@ from r2l_viewer.app.job_text import in_viewer_words
 from r2l_viewer.app.model_info import history_rows
 from r2l_viewer.app.pacing import FpsMeter
 from r2l_viewer.core import plain_files
-from trainers.resume import conflict_error, resumable_note
+from trainers.storage.resume import conflict_error, resumable_note
 
 from ..core.test_full_disk import FULL, DiskWithRoom
 from .conftest import BUNDLED, yes

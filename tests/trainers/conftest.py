@@ -11,12 +11,12 @@ import torch
 
 from r2l_viewer.core.checkpoint import load_scene, save_scene
 from r2l_viewer.core.models import GridConfig, Student, StudentConfig
-from trainers.distill_job import student_config_for
+from trainers.jobs.distill import student_config_for
 from trainers.events import DONE, STOPPED
-from trainers.pipeline import run_job
+from trainers.jobs.pipeline import run_job
 from trainers.presets import get_preset
-from trainers.scene_io import model_entry
-from trainers.workspace import RunContext, Workspace
+from trainers.storage.scene_io import model_entry
+from trainers.storage.workspace import RunContext, Workspace
 
 DEMO_DOWNSCALE = 12  # 400 / 12 -> 33 x 33 pixels
 

@@ -11,12 +11,12 @@ from r2l_viewer.core.datasets import load_demo
 from r2l_viewer.core.datasets.base import orbit_of_inward_cameras
 from r2l_viewer.core.models import Student, parameter_count
 from r2l_viewer.core.metrics import linear_layer_count
-from trainers.distill_job import Distill
+from trainers.jobs.distill import Distill
 from trainers.presets import PRESETS, get_preset
-from trainers.responsive import linear_flops_per_ray
-from trainers.schedule import warmup_then_decay
-from trainers.views import pseudo_focal, pseudo_pose
-from trainers.workspace import RunContext, Workspace
+from trainers.training.responsive import linear_flops_per_ray
+from trainers.training.schedule import warmup_then_decay
+from trainers.training.views import pseudo_focal, pseudo_pose
+from trainers.storage.workspace import RunContext, Workspace
 
 
 def test_the_paper_preset_is_the_papers_recipe():

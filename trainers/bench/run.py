@@ -1,0 +1,277 @@
+"""What one `r2l-bench` run measures: the models it builds, renders at each size, training and pseudo-data
+throughput, the tiny student's paths and its onnxruntime row, and the verdicts on the targets, as one dict."""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+from r2l_viewer.core.assets import demo_checkpoint_path
+from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
+from r2l_viewer.core.checkpoint import CheckpointError, load_scene
+from r2l_viewer.core.device import describe_device
+from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
+from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
+
+from trainers.bench.measure import frame_times, matmul_rate, median, pseudo_throughput, training_throughput
+from trainers.bench.onnx_speed import onnx_frames
+from trainers.bench.targets import check_targets
+from trainers.bench.variants import fast_frame_ms, precision_change, render_variants
+from trainers.jobs.distill import student_config_for, teacher_box
+from trainers.jobs.evaluate import stored_bytes
+from trainers.presets import get_preset
+
+DEFAULT_SCENE = demo_checkpoint_path()
+RESOLUTIONS = (100, 200, 400)
+MIN_SIZE, MAX_SIZE = 8, 2048  # frame sides the bench accepts (2048: 4 M rays, seconds per student frame on a CPU)
+CPU_SECONDS_LIMIT = 150.0  # a model/resolution whose measured frames would take longer than this is skipped on CPU
+
+
+def build_models(scene_path: Path | None, device) -> tuple[dict, object]:
+    """The paper-size student, the tiny student, the vanilla NeRF and (from a scene checkpoint) the grid teacher.
+    The tiny student is the scene's own when the scene has one next to its grid teacher, else the tiny preset's
+    (placed in the scene as the distill job places it, when there is a grid teacher)."""
+    models = {"student_paper": Student(StudentConfig()), "nerf": VanillaNerf(NerfConfig())}
+    scene = None
+    if scene_path is not None:
+        try:
+            scene = load_scene(scene_path)
+        except CheckpointError as exc:
+            print(f"r2l-bench: no grid teacher measured ({exc})", file=sys.stderr)
+    if scene is not None and scene.teacher is not None and scene.teacher["kind"] == "grid":
+        models["grid"] = scene.build_teacher(device)
+    if tiny_from_scene(models, scene):
+        models["student_tiny"] = scene.build_student(device)
+    else:
+        models["student_tiny"] = Student(tiny_student_config(scene, models.get("grid")))
+    return {k: m.to(device).eval() for k, m in models.items()}, scene
+
+
+def tiny_from_scene(models: dict, scene) -> bool:
+    """Whether the bench's tiny student is the scene's own (it is when the scene has a grid teacher and a student)."""
+    return "grid" in models and scene.student is not None
+
+
+def tiny_student_config(scene, grid_teacher) -> StudentConfig:
+    """The tiny preset's student config; with a grid teacher, fitted to its scene as the distill job fits it."""
+    distill = get_preset("tiny").distill
+    if grid_teacher is None:
+        return distill.student
+    box = (teacher_box(grid_teacher) or (scene.meta.box_min, scene.meta.box_max)) if distill.points_in_box else None
+    return student_config_for(distill.student, scene.meta, distill.normalize_points, box)
+
+
+def describe_student(config: StudentConfig) -> str:
+    """The student's encoding and shape in a few words."""
+    if config.encoding == "grid":
+        levels = f"planes {'/'.join(map(str, config.grid_planes))}" if config.grid_planes else ""
+        if config.grid_volumes:
+            levels += (", " if levels else "") + f"volumes {'/'.join(map(str, config.grid_volumes))}"
+        encoding = f"grid encoding ({levels} x {config.grid_channels} channels)"
+    else:
+        encoding = f"frequency encoding ({config.frequencies} octaves)"
+    return f"{encoding}, {config.points_per_ray} points, {config.blocks} blocks x {config.width}"
+
+
+def tiny_student_facts(models: dict, scene) -> dict:
+    """Where the bench's tiny student comes from, its encoding, and its bytes and the grid teacher's as stored in
+    the scene checkpoint (None where the scene holds no such record)."""
+    from_scene = tiny_from_scene(models, scene)
+    config = models["student_tiny"].config
+    return {
+        "source": f"scene ({scene.student.get('stage')})" if from_scene else "tiny preset (untrained)",
+        "encoding": config.encoding,
+        "description": describe_student(config),
+        "bytes_on_disk": {"student_tiny": stored_bytes(scene.student) if from_scene else None,
+                          "grid": stored_bytes(scene.teacher) if "grid" in models else None},
+    }
+
+
+def plan(name: str, resolution: int, device, quick: bool) -> tuple[str, float, int]:
+    """('run' | 'estimate' | 'skip', share of rays rendered, repeats) for one model at one resolution."""
+    repeats = 5
+    if device.type == "cuda":
+        return "run", 1.0, 20
+    if name == "nerf":
+        if resolution > 100:
+            return "skip", 0.0, 0
+        return ("estimate", 0.05, repeats) if quick else ("run", 1.0, repeats)
+    if quick and name == "student_paper" and resolution == 400:
+        return "estimate", 0.25, repeats
+    return "run", 1.0, repeats
+
+
+def measure_renders(models: dict, device, resolutions, quick: bool, matmul: float) -> dict:
+    results = {}
+    for name, model in models.items():
+        flops = flops_per_ray(model, n_rays=256) if name != "grid" else None
+        entry = {"params": parameter_count(model), "flops_per_ray": flops, "frames": {}}
+        for res in resolutions:
+            action, fraction, repeats = plan(name, res, device, quick)
+            if action == "skip":
+                entry["frames"][str(res)] = {"skipped": "would take over a few minutes per frame on this device"}
+                continue
+            times, estimated = frame_times(model, res, device, repeats, ray_fraction=fraction)
+            ms = median(times)
+            row = {"ms_per_frame": ms, "rays_per_s": res * res / (ms / 1000.0), "repeats": repeats}
+            if estimated:
+                row["estimated_from_ray_share"] = fraction
+            if flops:
+                row["flops_per_s"] = flops * row["rays_per_s"]
+                row["matmul_fraction"] = row["flops_per_s"] / matmul
+            entry["frames"][str(res)] = row
+            print(f"  measured {name} at {res}x{res}: {ms:.1f} ms", file=sys.stderr)
+        results[name] = entry
+    return results
+
+
+def speedups(renders: dict, resolutions) -> dict:
+    """The paper-size student's speed-up over each teacher at each resolution both were measured at."""
+    out = {}
+    student = renders["student_paper"]["frames"]
+    for teacher in ("nerf", "grid"):
+        if teacher not in renders:
+            continue
+        for res in resolutions:
+            s, t = student.get(str(res), {}), renders[teacher]["frames"].get(str(res), {})
+            if "ms_per_frame" in s and "ms_per_frame" in t:
+                out.setdefault(teacher, {})[str(res)] = t["ms_per_frame"] / s["ms_per_frame"]
+    return out
+
+
+def pseudo_meta(meta, size: int | None):
+    """The scene's metadata with its training views resized to size x size (None: as they are)."""
+    if size is None:
+        return meta
+    return dataclasses.replace(meta, intrinsics=meta.intrinsics.resized(size, size))
+
+
+def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTIONS,
+              pseudo_size: int | None = None) -> dict:
+    torch.manual_seed(0)
+    matmul = matmul_rate(device)
+    print(f"  matmul: {matmul / 1e9:.1f} GFLOP/s", file=sys.stderr)
+    models, scene = build_models(scene_path, device)
+    renders = measure_renders(models, device, resolutions, quick, matmul)
+    if "grid" in models:  # its cost depends on what the rays see: counted as every tool counts it
+        renders["grid"]["flops_per_ray"] = scene_flops_per_ray(models["grid"], scene)
+    ups = speedups(renders, resolutions)
+    headline = next((r for r in resolutions if str(r) in ups.get("nerf", {})), None)
+    paper_row = renders["student_paper"]["frames"].get(str(headline or resolutions[0]), {})
+    result = {
+        "device": describe_device(device),
+        "torch": torch.__version__,
+        "dtype": "float32 (bf16 where a row says so)",
+        "python": platform.python_version(),
+        "quick": quick,
+        "matmul_flops_per_s": matmul,
+        "renders": renders,
+        "speedups": ups,
+        "speedup_vs_nerf": ups.get("nerf", {}).get(str(headline)) if headline else None,
+        "student_matmul_fraction": paper_row.get("matmul_fraction"),
+        "headline_resolution": [headline, headline] if headline else None,
+        "training": measure_training(models, device, quick, scene),
+        "student_tiny_model": tiny_student_facts(models, scene),
+    }
+    if device.type == "cuda":
+        result["matmul_flops_per_s_bf16"] = matmul_rate(device, torch.bfloat16)
+    if tiny_from_scene(models, scene):
+        result["precision_change"] = precision_change(models["student_tiny"], models["grid"], device, resolutions[0])
+    variants = render_variants(models["student_paper"], device, resolutions, quick)
+    result["student_paper_variants"] = variants
+    choose_headline(result, renders, variants, headline or resolutions[0], headline is not None)
+    if device.type == "cpu":
+        result["student_tiny_paths"] = tiny_paths(models["student_tiny"], device, resolutions, quick)
+    result["student_tiny_onnx"] = onnx_frames(models["student_tiny"], [r for r in resolutions if not quick or r <= 200])
+    if "grid" in models:
+        meta = pseudo_meta(scene.meta, pseudo_size or (400 if device.type == "cuda" else None))
+        result["pseudo_images_per_s"] = pseudo_throughput(models["grid"], meta, device, 5 if quick else 20)
+        result["pseudo_resolution"] = [meta.intrinsics.height, meta.intrinsics.width]
+    # the ceiling again after the runs: a rate measured low once (a busy moment) must not inflate the fractions
+    later = matmul_rate(device)
+    if later > matmul:
+        rescale_matmul(result, matmul, later)
+    result["targets"] = check_targets(result, device)
+    return result
+
+
+def measure_training(models: dict, device, quick: bool, scene=None) -> dict:
+    """Training throughput of the paper student and of a fresh tiny-preset student (as the distill job would
+    train it); on CUDA also in bf16, as the presets train there."""
+    paper_batch = 4096 if device.type == "cpu" else 65536
+    tiny = Student(tiny_student_config(scene, models.get("grid"))).to(device)
+    training = {
+        "student_paper": training_throughput(models["student_paper"], device, paper_batch, 3 if quick else 10),
+        "student_tiny": training_throughput(tiny, device, 4096, 5 if quick else 20),
+    }
+    training["student_tiny"]["encoding"] = tiny.config.encoding
+    if device.type == "cuda":
+        training["student_paper_bf16"] = training_throughput(models["student_paper"], device, paper_batch, 10,
+                                                             precision="bf16")
+    return training
+
+
+BF16_PSNR_LIMIT = 0.05  # dB: a bf16 path counts for the headline only if it changes the PSNR by at most this
+FASTER_PATHS = (("fused_cpu", "fused CPU path (r2l_viewer/core/fast_student.py)"),
+                ("fused_cpu_team", "fused CPU path on single-threaded workers (r2l_viewer/core/chunk_team.py)"))
+
+
+def headline_candidates(variants: dict, res: int, bf16_ok: bool):
+    """(label, ms per frame, bf16?) of each faster render path measured at `res`."""
+    for key, label in FASTER_PATHS:
+        row = variants.get(key, {}).get(str(res))
+        if row:
+            yield label, row["ms_per_frame"], False
+    for key, row in variants.get(str(res), {}).items():  # CUDA: fp32, bf16, bf16 in a CUDA graph
+        if "ms_per_frame" in row and (row["precision"] == "fp32" or bf16_ok):
+            yield f"{key} (r2l_viewer/core/static_render.py)", row["ms_per_frame"], row["precision"] == "bf16"
+
+
+def choose_headline(result: dict, renders: dict, variants: dict, res: int, with_nerf: bool) -> None:
+    """The headline figures are the fastest render path the viewer has (plain forward, fused, fused on a team; on
+    CUDA bf16 and CUDA graphs when bf16 keeps the PSNR within BF16_PSNR_LIMIT), against the matmul rate of the
+    path's own precision."""
+    plain = renders["student_paper"]["frames"].get(str(res), {})
+    best = ("Student.forward", plain.get("ms_per_frame", float("inf")), False)
+    change = result.get("precision_change", {}).get("psnr_change_db")
+    for candidate in headline_candidates(variants, res, change is not None and abs(change) <= BF16_PSNR_LIMIT):
+        if candidate[1] < best[1]:
+            best = candidate
+    label, best_ms, bf16 = best
+    result["headline_path"], result["headline_precision"] = label, "bf16" if bf16 else "fp32"
+    if best_ms == float("inf"):
+        return
+    result["headline_ms_per_frame"] = best_ms
+    rate = result["matmul_flops_per_s_bf16"] if bf16 else result["matmul_flops_per_s"]
+    flops = renders["student_paper"]["flops_per_ray"]
+    result["student_matmul_fraction"] = flops * res * res / (best_ms / 1000.0) / rate
+    if with_nerf:
+        result["speedup_vs_nerf"] = renders["nerf"]["frames"][str(res)]["ms_per_frame"] / best_ms
+
+
+def tiny_paths(model, device, resolutions, quick: bool) -> dict:
+    """The tiny student's ms per frame on the viewer's CPU paths (the viewer's frame-rate target is about it)."""
+    team = shared_cpu_team()
+    out = {}
+    for res in resolutions:
+        if quick and res > 200:
+            continue
+        row = {"fused_cpu": fast_frame_ms(model, res, device, 5, 4096)}
+        if team is not None:
+            row["fused_cpu_team"] = fast_frame_ms(model, res, device, 5, TEAM_CHUNK, team)
+        out[str(res)] = row
+    return out
+
+
+def rescale_matmul(result: dict, old: float, new: float) -> None:
+    result["matmul_flops_per_s"] = new
+    for entry in result["renders"].values():
+        for row in entry["frames"].values():
+            if "matmul_fraction" in row:
+                row["matmul_fraction"] *= old / new
+    if result.get("student_matmul_fraction") is not None and result.get("headline_precision") != "bf16":
+        result["student_matmul_fraction"] *= old / new

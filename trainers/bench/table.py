@@ -1,0 +1,79 @@
+"""`r2l-bench`'s table: one run's figures as the lines a person reads."""
+
+from __future__ import annotations
+
+from trainers.bench.onnx_speed import print_onnx_rows
+from trainers.bench.targets import print_targets
+
+def print_table(result: dict) -> None:
+    print(f"device: {result['device']}  torch {result['torch']}  {result['dtype']}  "
+          f"matmul {result['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s{'  (quick)' if result['quick'] else ''}")
+    print(f"{'model':<15}{'res':>5}{'ms/frame':>11}{'rays/s':>12}{'MFLOP/ray':>11}{'% matmul':>10}")
+    for name, entry in result["renders"].items():
+        flops = entry["flops_per_ray"]
+        for res, row in entry["frames"].items():
+            if "skipped" in row:
+                print(f"{name:<15}{res:>5}  skipped: {row['skipped']}")
+                continue
+            share = f"{row['matmul_fraction'] * 100:9.1f}%" if "matmul_fraction" in row else f"{'-':>10}"
+            note = "  (estimated from a share of the rays)" if "estimated_from_ray_share" in row else ""
+            print(f"{name:<15}{res:>5}{row['ms_per_frame']:>11.1f}{row['rays_per_s']:>12,.0f}"
+                  f"{(flops or 0) / 1e6:>11.3f}{share}{note}")
+    for teacher, by_res in result["speedups"].items():
+        text = ", ".join(f"{res}: {value:.1f}x" for res, value in by_res.items())
+        print(f"paper student speed-up over {teacher}: {text}")
+    speedup = result["speedup_vs_nerf"]
+    fraction = result["student_matmul_fraction"]
+    print(f"headline ({result['headline_path']}): "
+          + (f"{speedup:.1f}x over NeRF" if speedup else "NeRF not measured, no speed-up") + ", "
+          + (f"{fraction * 100:.1f}% of the matmul rate" if fraction else "matmul share not measured"))
+    print_tiny_student(result["student_tiny_model"])
+    for name, t in result["training"].items():
+        encoding = f", {t['encoding']} encoding" if "encoding" in t else ""
+        print(f"training {name} (batch {t['batch_rays']}{encoding}): {t['step_rays_per_s']:,.0f} rays/s per step "
+              f"(forward {t['forward_rays_per_s']:,.0f}, backward {t['backward_rays_per_s']:,.0f}, "
+              f"optimizer {t['optimizer_rays_per_s']:,.0f})")
+    print_variants(result)
+    print_onnx_rows(result["student_tiny_onnx"])
+    if "pseudo_images_per_s" in result:
+        h, w = result["pseudo_resolution"]
+        print(f"pseudo data with the grid teacher: {result['pseudo_images_per_s']:.1f} images/s at {h}x{w}")
+    print_targets(result["targets"])
+
+
+def print_tiny_student(facts: dict) -> None:
+    """Which tiny student the rows measure (MFLOP/ray counts matrix products only: not a grid's reads), and sizes."""
+    note = "; MFLOP/ray leaves out its feature reads" if facts["encoding"] == "grid" else ""
+    print(f"student_tiny: {facts['source']}, {facts['description']}{note}")
+    sizes = facts["bytes_on_disk"]
+    text = ", ".join(f"{label} {sizes[key] / 1e6:.2f} MB" if sizes[key] is not None else f"{label} not in the scene"
+                     for key, label in (("student_tiny", "tiny student"), ("grid", "grid teacher")))
+    print(f"on disk (weights in the scene checkpoint): {text}")
+
+
+def print_variants(result: dict) -> None:
+    variants = result["student_paper_variants"]
+    if "chunk_sweep" in variants:
+        sweep = variants["chunk_sweep"]
+        text = ", ".join(f"{c}: {ms:.0f} ms" for c, ms in sweep["ms_per_frame"].items())
+        print(f"paper student, rays per call ({text}): best {sweep['best_chunk']}")
+    for res, row in variants.get("fused_cpu", {}).items():
+        print(f"paper student, fused CPU path at {res}: {row['ms_per_frame']:.1f} ms/frame")
+    for res, row in variants.get("fused_cpu_team", {}).items():
+        print(f"paper student, fused CPU path on {row['workers']} single-threaded workers at {res}: "
+              f"{row['ms_per_frame']:.1f} ms/frame")
+    for res, row in result.get("student_tiny_paths", {}).items():
+        text = ", ".join(f"{k} {v:.1f} ms" for k, v in row.items())
+        print(f"tiny student at {res} (the viewer's paths): {text}")
+    for label in ("eager_static", "compiled"):
+        for res, row in variants.get(label, {}).items():
+            print(f"paper student {label} at {res}: {row['ms_per_frame']:.1f} ms/frame (warm-up {row['warmup_s']:.0f} s)")
+    for res, row in variants.items():
+        if res.isdigit():
+            text = ", ".join(f"{k} {v['ms_per_frame']:.2f} ms" if "ms_per_frame" in v else f"{k} failed: {v['error']}"
+                             for k, v in row.items())
+            print(f"paper student at {res}: {text}")
+    if "precision_change" in result:
+        p = result["precision_change"]
+        print(f"scene student vs teacher: fp32 {p['fp32_psnr']:.3f} dB, bf16 {p['bf16_psnr']:.3f} dB "
+              f"(change {p['psnr_change_db']:+.3f} dB)")

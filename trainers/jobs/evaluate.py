@@ -1,0 +1,206 @@
+"""Job: evaluate teacher and student against a split's real images (PSNR, SSIM, latency, FLOPs, size); save PNGs."""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import imageio.v3 as iio
+import torch
+
+from r2l_viewer.core.colormap import error_image
+from r2l_viewer.core.config import validate
+from r2l_viewer.core.datasets import Split
+from r2l_viewer.core.device import describe_device
+from r2l_viewer.core.metrics import psnr, scene_flops_per_ray, ssim
+from r2l_viewer.core.models import parameter_count
+from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
+
+from trainers.configs import EvalConfig
+from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, small_preview, to_preview
+from trainers.training.responsive import rays_per_call
+from trainers.storage.workspace import JobError, RunContext
+
+STAGE = "evaluate"
+PREVIEW_SECONDS = 2.0
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = None) -> tuple[torch.Tensor, float]:
+    """Render one view; returns (rgb [H, W, 3] on the CPU, milliseconds of rendering)."""
+    _synchronize(device)
+    start = time.perf_counter()
+    rgb = render_image(model, pose.to(device), intrinsics, chunk, out_device=None, stop=stop).rgb
+    _synchronize(device)
+    return rgb.cpu(), (time.perf_counter() - start) * 1000.0
+
+
+def levels_text(sizes) -> str:
+    return "/".join(str(int(size)) for size in sizes)
+
+
+def student_encoding_text(config: dict) -> str:
+    """How a student (its config as stored in a checkpoint) encodes a ray: "16 points, L=10" for the paper's
+    frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids."""
+    points = f"{config.get('points_per_ray')} points"
+    if config.get("encoding", "frequency") != "grid":
+        return f"{points}, L={config.get('frequencies')}"
+    planes, volumes = config.get("grid_planes") or (), config.get("grid_volumes") or ()
+    levels = [f"{name} {levels_text(sizes)}" for name, sizes in (("planes", planes), ("volumes", volumes)) if sizes]
+    return f"{points}, grid {' + '.join(levels)} x {config.get('grid_channels')} ch"
+
+
+def encoding_metrics(record: dict) -> dict:
+    """A student's encoding for the result: its name and its shape in words."""
+    config = record.get("config", {})
+    return {"encoding": config.get("encoding", "frequency"), "encoding_text": student_encoding_text(config)}
+
+
+def human_bytes(count: int) -> str:
+    """A size in bytes as people read it: "23.67 MB", "48.1 kB", "912 B"."""
+    if count >= 1e6:
+        return f"{count / 1e6:.2f} MB"
+    return f"{count / 1e3:.1f} kB" if count >= 1e3 else f"{count} B"
+
+
+def stored_bytes(record: dict) -> int:
+    """Bytes the model takes inside a checkpoint file."""
+    buffer = io.BytesIO()
+    torch.save(record["weights"], buffer)
+    return buffer.tell()
+
+
+class Evaluate:
+    """The evaluation job: `run()` yields a progress event per view rendered and ends with DONE, whose `metrics`
+    hold the result (for `teacher` and `student`: psnr, ssim, ms_per_frame, flops_per_ray, params, bytes,
+    resolution, images, kind; the student's also stage, encoding and encoding_text; and `student_vs_teacher`).
+    It reads the scene and writes only PNGs, when asked."""
+
+    stage = STAGE
+
+    def __init__(self, config: EvalConfig, ctx: RunContext):
+        validate(config)
+        self.config, self.ctx = config, ctx
+
+    def model_snapshot(self) -> dict | None:
+        return None
+
+    def run(self) -> Iterator[Event]:
+        cfg, ctx = self.config, self.ctx
+        scene = ctx.scene()
+        if scene is None:
+            raise JobError(f"{ctx.workspace.checkpoint}: no such scene checkpoint")
+        save_dir = self._save_dir()
+        split = ctx.dataset((cfg.split,)).split(cfg.split)
+        self.split, self.device, self.scene = split, ctx.torch_device, scene
+        self.views = list(range(len(split) if not cfg.limit else min(cfg.limit, len(split))))
+        roles = [role for role in ("teacher", "student") if getattr(scene, role) is not None]
+        self.total, self.done, self.last_preview = len(roles) * len(self.views), 0, 0.0
+        result = {"scene": scene.meta.name, "split": cfg.split, "device": describe_device(self.device)}
+        renders: dict[str, list] = {}
+        yield Event(STAGE, LOG, 0, self.total, message=f"{len(self.views)} {cfg.split} views at "
+                    f"{split.intrinsics.height}x{split.intrinsics.width}: {' and '.join(roles) or 'no models'}")
+        try:
+            for role in ("teacher", "student"):
+                record = getattr(scene, role)
+                if record is None:
+                    result[role] = None
+                    continue
+                model = scene.build_teacher(self.device) if role == "teacher" else scene.build_student(self.device)
+                renders[role] = []
+                result[role] = yield from self._evaluate(role, model, record, renders[role])
+        except RenderInterrupted:
+            yield Event(STAGE, STOPPED, self.done, self.total, message=f"stopped after {self.done} renders")
+            return
+        result.update(self._comparison(result, renders))
+        if save_dir is not None:
+            save_comparisons(save_dir, split, self.views, renders)
+            result["saved_to"] = str(save_dir)
+        yield Event(STAGE, DONE, self.total, self.total, metrics=result, message=summary_line(result))
+
+    def _save_dir(self) -> Path | None:
+        if not self.config.save_dir:
+            return None
+        folder = Path(self.config.save_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JobError(f"cannot create {folder} ({exc.strerror or exc}); choose another --save folder") from None
+        return folder
+
+    def _evaluate(self, role: str, model, record: dict, renders: list) -> Iterator[Event]:
+        """Render every view with one model (stop-aware), yielding progress; returns its metrics."""
+        cfg, split, stop = self.config, self.split, self.ctx.stop
+        first, chunk = self.views[0], rays_per_call(model, self.device, cfg.chunk)
+        intr = split.intrinsics
+        for _ in range(cfg.warmup):
+            timed_render(model, split.poses[first], split.intrinsics_of(first), chunk, self.device, stop)
+        times, psnrs, ssims = [], [], []
+        for i in self.views:
+            if stop.is_set():
+                raise RenderInterrupted("evaluation stopped")
+            rgb, ms = timed_render(model, split.poses[i], split.intrinsics_of(i), chunk, self.device, stop)
+            renders.append(rgb)
+            times.append(ms)
+            psnrs.append(psnr(rgb, split.images[i]))
+            ssims.append(ssim(rgb, split.images[i]))
+            self.done += 1
+            yield self._progress(role, i, rgb, psnrs[-1])
+        return {
+            "psnr": statistics.fmean(psnrs),
+            "ssim": statistics.fmean(ssims),
+            "ms_per_frame": statistics.median(times),
+            "flops_per_ray": scene_flops_per_ray(model, self.scene),
+            "params": parameter_count(model),
+            "bytes": stored_bytes(record),
+            "resolution": [intr.height, intr.width],
+            "images": len(self.views),
+            "kind": record["kind"],
+        } | ({"stage": record.get("stage")} | encoding_metrics(record) if role == "student" else {})
+
+    def _progress(self, role: str, index: int, rgb: torch.Tensor, value: float) -> Event:
+        preview = None
+        if time.monotonic() - self.last_preview > PREVIEW_SECONDS:
+            preview, self.last_preview = small_preview(rgb), time.monotonic()
+        name = self.split.names[index] if self.split.names else str(index)
+        return Event(STAGE, PROGRESS, self.done, self.total, psnr=value, preview=preview, message=f"{role} {name}")
+
+    @staticmethod
+    def _comparison(result: dict, renders: dict) -> dict:
+        if len(renders) != 2:
+            return {}
+        t, s = result["teacher"], result["student"]
+        return {"student_vs_teacher": {
+            "psnr": statistics.fmean(psnr(a, b) for a, b in zip(renders["student"], renders["teacher"])),
+            "psnr_gap": t["psnr"] - s["psnr"],
+            "speedup": t["ms_per_frame"] / s["ms_per_frame"],
+            "flops_ratio": t["flops_per_ray"] / s["flops_per_ray"] if s["flops_per_ray"] else None,
+        }}
+
+
+def summary_line(result: dict) -> str:
+    parts = [f"{role} {result[role]['psnr']:.2f} dB" for role in ("teacher", "student") if result.get(role)]
+    return "evaluated: " + (", ".join(parts) or "no models")
+
+
+def save_comparisons(folder: Path, split: Split, views: list[int], renders: dict) -> None:
+    """Per view up to four PNGs: `<view>_teacher.png`, `<view>_student.png`, `<view>_truth.png` and
+    `<view>_error.png` (a heat map of |student - truth|, or of the teacher when there is no student)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, i in enumerate(views):
+        name = split.names[i] if split.names else str(i)
+        truth = split.images[i]
+        images = {role: renders[role][k] for role in ("teacher", "student") if role in renders}
+        images["truth"] = truth
+        worst = renders.get("student", renders.get("teacher"))
+        if worst is not None:
+            images["error"] = error_image(worst[k], truth)
+        for kind, image in images.items():
+            iio.imwrite(folder / f"{name}_{kind}.png", to_preview(image))

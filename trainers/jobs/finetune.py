@@ -1,0 +1,76 @@
+"""Job: finetune the distilled student on the real training images, keeping the best step by validation PSNR."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+from r2l_viewer.core.models import model_from_record
+
+from trainers.configs import FinetuneConfig
+from trainers.events import LOG, Event
+from trainers.storage.scene_io import model_entry
+from trainers.training.student_steps import StudentJob, describe_student, student_optimizer
+from trainers.training.views import SplitViews
+from trainers.storage.workspace import RunContext
+
+
+class Finetune(StudentJob):
+    stage = "finetune"
+    stage_name = "finetuned"
+
+    def __init__(self, config: FinetuneConfig, ctx: RunContext):
+        super().__init__(config, ctx)
+        self.before = None
+        self.best_psnr, self.best_step, self.best = float("-inf"), 0, None
+
+    def finished_note(self) -> str | None:
+        scene = self.ctx.scene()
+        student = scene.student if scene is not None else None
+        if student is None or not student.get("complete") or student.get("stage") != self.stage_name:
+            return None
+        return (f"{self.ctx.workspace.checkpoint.name}: finetuning already finished ({describe_student(student)}); "
+                "nothing to resume")
+
+    def setup(self) -> Iterator[Event]:
+        scene = self.ctx.require_scene("student")
+        state = self.resume_state()
+        self.student = model_from_record(state["model"] if state else scene.student, self.device).train()
+        self.optimizer = student_optimizer(self.student, self.config.lr, self.config.grid_lr)
+        self.pool = self.make_pool(0)
+        dataset = self.ctx.dataset(("train", "val"))
+        self.source = SplitViews(dataset.split("train"))
+        self.choose_validation_views(dataset)
+        if state is not None:
+            self.resume_student_state(state)
+            self.best = model_from_record(state["best"], self.device)
+            self.before, self.best_psnr, self.best_step = state["before"], state["best_psnr"], state["best_step"]
+            return
+        metrics, _ = self.validate(0)
+        self.before = metrics["val_psnr"]
+        yield Event(self.stage, LOG, 0, self.config.steps, metrics=metrics,
+                    message=f"before finetuning: {self.before:.2f} dB on the validation views")
+
+    def learning_rate(self, step: int) -> float:
+        return self.config.lr
+
+    def validate(self, step: int):
+        metrics, preview = super().validate(step)
+        if metrics["val_psnr"] > self.best_psnr:
+            self.best_psnr, self.best_step = metrics["val_psnr"], step
+            self.best = copy.deepcopy(self.student).eval()
+        return metrics | {"best_psnr": self.best_psnr}, preview
+
+    def save(self, step: int, complete: bool) -> None:
+        self.last_metrics = {"val_psnr": self.best_psnr, "before_psnr": self.before}
+        self.store_student(self.best, step, complete, best_step=self.best_step)
+        if not complete:
+            self.ctx.workspace.save_state(self.stage, self.student_state(step) | {
+                "best": model_entry(self.best), "before": self.before,
+                "best_psnr": self.best_psnr, "best_step": self.best_step,
+            })
+
+    def summary(self) -> str:
+        gain = self.best_psnr - self.before
+        return (f"finetuned in {self.took()}: {self.before:.2f} -> {self.best_psnr:.2f} dB on the validation "
+                f"views ({gain:+.2f} dB, best at step {self.best_step})")

@@ -1,0 +1,212 @@
+"""Job: let the teacher render random views (the paper's pseudo data) into compact shards beside the scene.
+
+A fresh run builds the new set in `<stem>.pseudo.new/` and puts it in place of `<stem>.pseudo/` when it is complete,
+so a failure or a stop never destroys a complete set. `--resume` continues an unfinished set with the same settings
+(or extends one when only `images` grew)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from r2l_viewer.core.cameras import Intrinsics
+from r2l_viewer.core.config import to_dict, validate
+from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
+
+from trainers.configs import PseudoConfig
+from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview, to_preview
+from trainers.storage.pseudo_store import PseudoStore, bytes_per_ray, replace_store
+from trainers.training.responsive import rays_per_call
+from trainers.storage.resume import resumed_config, resumed_seed
+from trainers.training.views import pseudo_focal, pseudo_pose
+from trainers.storage.workspace import JobError, RunContext
+
+STAGE = "pseudo"
+PREVIEW_SECONDS = 2.0
+
+
+def view_generator(seed: int, index: int) -> torch.Generator:
+    """The random stream of pseudo view `index`: each view is reproducible on its own, so resuming is exact."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + index)
+
+
+def render_pseudo_view(teacher, meta, config: PseudoConfig, seed: int, index: int, stop: StopFlag = None,
+                       chunk: int | None = None):
+    """One pseudo view: (rgb [H, W, 3], depth [H, W], pose [4, 4], focal) rendered by the teacher; stops between
+    chunks of `chunk` rays (default: config.render_chunk) when `stop` is set (RenderInterrupted)."""
+    gen = view_generator(seed, index)
+    pose = pseudo_pose(meta, gen, config.elevation, config.radius_scale)
+    base = meta.intrinsics
+    focal = pseudo_focal(base.fx, gen, config.focal_scale)
+    chunk = config.render_chunk if chunk is None else chunk
+    camera = Intrinsics.from_focal(base.height, base.width, focal)  # the ideal camera ViewSet rays assume
+    out = render_image(teacher, pose.to(next(teacher.parameters()).device), camera, chunk, stop=stop)
+    depth = out.depth if out.depth is not None else torch.zeros(out.rgb.shape[:2])
+    return out.rgb, depth, pose, focal
+
+
+class _ShardBuffer:
+    def __init__(self):
+        self.rgb, self.depth, self.poses, self.focals = [], [], [], []
+
+    def add(self, rgb, depth, pose, focal):
+        self.rgb.append(to_preview(rgb))
+        self.depth.append(depth.numpy().astype(np.float16))
+        self.poses.append(pose.numpy())
+        self.focals.append(focal)
+
+    def __len__(self):
+        return len(self.rgb)
+
+    def flush_into(self, store: PseudoStore) -> dict | None:
+        if not self.rgb:
+            return None
+        manifest = store.append(np.stack(self.rgb), np.stack(self.depth), np.stack(self.poses), np.array(self.focals))
+        self.__init__()
+        return manifest
+
+
+def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
+    """Render `config.images` views with the scene's teacher; resumable view by view."""
+    validate(config)
+    ctx.workspace.check_writable()
+    scene = ctx.require_scene("teacher")
+    teacher = scene.build_teacher(ctx.torch_device)
+    live = PseudoStore(ctx.workspace.pseudo_dir)
+    config = _resumed_settings(config, ctx, scene, live)
+    settings = to_dict(config) | {"seed": ctx.seed}
+    store, start, notes = _open_store(ctx, live, settings, scene)
+    total = config.images
+    for message in notes:
+        yield from ctx.workspace.emit(Event(STAGE, LOG, start, total, message=message))
+    chunk = rays_per_call(teacher, ctx.torch_device, config.render_chunk)
+    buffer, meter, last_preview, began = _ShardBuffer(), RateMeter(0.8), 0.0, time.perf_counter()
+    pixels = scene.meta.intrinsics.height * scene.meta.intrinsics.width
+    for index in range(start, total):
+        try:
+            if ctx.stop.is_set():
+                raise RenderInterrupted
+            rgb, depth, pose, focal = render_pseudo_view(teacher, scene.meta, config, ctx.seed, index, ctx.stop, chunk)
+        except RenderInterrupted:
+            buffer.flush_into(store)
+            yield from ctx.workspace.emit(_stopped(store, live, scene, total))
+            return
+        buffer.add(rgb, depth, pose, focal)
+        if len(buffer) >= config.shard_images:
+            buffer.flush_into(store)
+        meter.update(pixels)
+        preview = None
+        if time.perf_counter() - last_preview > PREVIEW_SECONDS:
+            preview, last_preview = small_preview(rgb), time.perf_counter()
+        yield from ctx.workspace.emit(Event(
+            STAGE, PROGRESS, index + 1, total, rays_per_s=meter.rate, eta_s=meter.eta(total - index - 1),
+            preview=preview, metrics={"images_per_s": (meter.rate or 0.0) / pixels}))
+    buffer.flush_into(store)
+    manifest = store.finish()
+    if store.folder != live.folder:
+        replace_store(store, live)
+    yield from ctx.workspace.emit(_done(manifest, total, time.perf_counter() - began))
+
+
+def _done(manifest: dict, total: int, seconds: float) -> Event:
+    metrics = {"images": manifest["images"], "bytes": manifest["bytes"], "bytes_per_ray": bytes_per_ray(manifest),
+               "seconds": round(seconds, 1)}
+    return Event(STAGE, DONE, total, total, metrics=metrics,
+                 message=f"{manifest['images']} views, {manifest['bytes'] / 1e6:.1f} MB "
+                         f"({bytes_per_ray(manifest):.1f} bytes per ray) in {seconds:.0f} s")
+
+
+def _usable(store: PseudoStore, teacher_id) -> bool:
+    """Whether a store is a complete set rendered by the scene's teacher (data worth keeping)."""
+    if not store.exists:
+        return False
+    manifest = store.manifest()
+    return bool(manifest.get("complete")) and manifest.get("teacher_id") == teacher_id
+
+
+def _stopped(store: PseudoStore, live: PseudoStore, scene, total: int) -> Event:
+    """After a stop: the partial set replaces the live one unless that one is a complete set of this teacher."""
+    count = store.manifest()["images"]
+    message = f"stopped after {count} views; saved"
+    if store.folder != live.folder:
+        if _usable(live, scene.teacher.get("id")):
+            message += (f" in {store.folder.name}; the complete set in {live.folder.name} stays in use until this "
+                        "one is finished (run again with --resume)")
+        else:
+            replace_store(store, live)
+    return Event(STAGE, STOPPED, count, total, message=message)
+
+
+def _resumable_store(ctx: RunContext, live: PseudoStore, scene) -> PseudoStore | None:
+    """The set a --resume run would continue (a new one being built, else the live one), when this teacher
+    rendered it."""
+    pending = PseudoStore(ctx.workspace.pseudo_new_dir)
+    candidate = pending if pending.exists else live if live.exists else None
+    if candidate is None or candidate.manifest().get("teacher_id") != scene.teacher.get("id"):
+        return None
+    return candidate
+
+
+def _resumed_settings(config: PseudoConfig, ctx: RunContext, scene, live: PseudoStore) -> PseudoConfig:
+    """With --resume: the settings of the set being continued, except those the user gave (a given one that
+    differs is refused, naming both values; a given `images` may grow the set)."""
+    store = _resumable_store(ctx, live, scene) if ctx.resume else None
+    if store is None:
+        return config
+    saved = dict(store.manifest().get("settings", {}))
+    resumed_seed(STAGE, ctx, saved.pop("seed", None))
+    return resumed_config(STAGE, config, saved, ctx.given, free=("images",))
+
+
+def _open_store(ctx: RunContext, live: PseudoStore, settings: dict, scene) -> tuple[PseudoStore, int, list[str]]:
+    """The store to write into, the first view to render and notes for the user. With --resume: the unfinished
+    set (a new one being built, else the live one) when it matches; otherwise a new set beside the live one."""
+    teacher_id, notes = scene.teacher.get("id"), []
+    pending = PseudoStore(ctx.workspace.pseudo_new_dir)
+    candidate = pending if pending.exists else live if live.exists else None
+    if not ctx.resume and (unfinished := _unfinished_note(_resumable_store(ctx, live, scene))):
+        notes.append(unfinished)
+    if ctx.resume and candidate is not None:
+        manifest = candidate.manifest()
+        if manifest.get("teacher_id") == teacher_id:
+            start = _continue(candidate, manifest, settings)
+            if start:
+                notes.append(f"resuming after {start} views already on disk")
+            return candidate, start, notes + _teacher_notes(scene)
+        notes.append(f"the pseudo data in {candidate.folder.name} was rendered by another teacher; rendering a new set")
+    meta = scene.meta
+    pending.create(meta.intrinsics.height, meta.intrinsics.width, settings["images"], teacher_id, settings)
+    return pending, 0, notes + _teacher_notes(scene)
+
+
+def _continue(store: PseudoStore, manifest: dict, settings: dict) -> int:
+    """Check that a store can be continued with these settings (extending it when only `images` grew); returns
+    how many views it holds."""
+    saved = dict(manifest.get("settings", {}))
+    held, wanted = int(manifest["images"]), int(settings["images"])
+    if wanted < held:
+        raise JobError(f"{store.folder}: already holds {held} views, more than --pseudo.images {wanted}; ask for at "
+                       "least that many, or run without --resume to render a new set")
+    store.tidy()
+    if wanted != saved.get("images"):
+        store.extend(wanted, settings)
+    return held
+
+
+def _unfinished_note(store: PseudoStore | None) -> str | None:
+    """For a run that starts a new set while an unfinished one could be continued: how to continue that one."""
+    manifest = store.manifest() if store is not None else {}
+    if not manifest or manifest.get("complete"):
+        return None
+    return (f"note: the unfinished pseudo set in {store.folder.name} ({manifest['images']} of "
+            f"{manifest.get('planned', '?')} views) is replaced by this new set; `--resume` continues such a set "
+            "instead of starting over")
+
+
+def _teacher_notes(scene) -> list[str]:
+    if scene.teacher.get("complete", True):
+        return []
+    return ["note: the teacher's training was stopped before its end"]

@@ -1,0 +1,135 @@
+"""Job: train a teacher (grid or vanilla NeRF) on the real training images, into the scene checkpoint."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import torch
+
+from r2l_viewer.core.metrics import psnr
+from r2l_viewer.core.models import model_from_record
+from r2l_viewer.core.render import render_image
+
+from trainers.configs import TeacherConfig
+from trainers.events import LOG, Event, small_preview
+from trainers.training.loop import TrainingJob
+from trainers.training.responsive import rays_per_call
+from trainers.storage.scene_io import add_history, model_entry, new_scene
+from trainers.training.schedule import set_learning_rates
+from trainers.training.teacher_models import TeacherOptimisation, build_teacher
+from trainers.training.views import SplitViews
+from trainers.storage.workspace import JobError, RunContext
+
+
+def validation_views(split, count: int) -> list[int]:
+    """`count` view indices spread evenly over a split."""
+    n = len(split)
+    count = max(1, min(count, n))
+    return sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
+
+
+class TrainTeacher(TrainingJob):
+    stage = "teacher"
+
+    def __init__(self, config: TeacherConfig, ctx: RunContext):
+        super().__init__(config, ctx)
+        self.logs: list[str] = []
+
+    def finished_note(self) -> str | None:
+        scene = self.ctx.scene()
+        teacher = scene.teacher if scene is not None else None
+        if teacher is None or not teacher.get("complete"):
+            return None
+        psnr_value = teacher.get("val_psnr")
+        figure = f", validation PSNR {psnr_value:.2f} dB" if psnr_value is not None else ""
+        return (f"{self.ctx.workspace.checkpoint.name}: the teacher already finished (step {teacher.get('step')}"
+                f"{figure}); nothing to resume")
+
+    def setup(self) -> Iterator[Event]:
+        ctx = self.ctx
+        existing = ctx.scene()
+        if existing is not None and existing.teacher is not None and not (ctx.resume or ctx.force):
+            raise JobError(
+                f"{ctx.workspace.checkpoint}: already has a teacher; use --resume to continue it, --force to train "
+                "a new one (its student would no longer match), or another --out"
+            )
+        self.dataset = ctx.dataset(("train", "val"))
+        state = self.resume_state()
+        if state is not None:
+            self.model = model_from_record(state["model"], self.device).train()
+            self.teacher_id = state["teacher_id"]
+            self.optimisation = TeacherOptimisation(self.model, self.config, self.dataset)
+            self.optimisation.restore(self.start_step)
+            self.optimisation.optimizer.load_state_dict(state["optimizer"])
+        else:
+            self.model = self.seeded_init(lambda: build_teacher(self.config, self.dataset)).to(self.device).train()
+            self.teacher_id = uuid.uuid4().hex
+            self.optimisation = TeacherOptimisation(self.model, self.config, self.dataset)
+            message = self.optimisation.begin()
+            if message:
+                yield Event(self.stage, LOG, 0, self.config.steps, message=message)
+        self.views = SplitViews(self.dataset.split("train"))
+        val = self.dataset.split("val")
+        self.val_index = validation_views(val, self.config.val_views)
+        self.val = val
+
+    def learning_rate(self, step: int) -> float:
+        return self.optimisation.rates(step)[0]
+
+    def train_step(self, step: int):
+        opt = self.optimisation
+        set_learning_rates(opt.optimizer, opt.rates(step))
+        batch = self.views.sample(self.config.batch_rays, self.generator).to(self.device)
+        output = self.model(batch.origins, batch.directions, randomize=True, generator=self.generator)
+        loss = opt.loss(output, batch.rgb)
+        opt.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.optimizer.step()
+        message = opt.after_step(step + 1)
+        if message:
+            self.logs.append(message)
+        return float(output.rgb.detach().sub(batch.rgb).pow(2).mean()), len(batch)
+
+    def pending_logs(self) -> list[str]:
+        logs, self.logs = self.logs, []
+        return logs
+
+    @torch.no_grad()
+    def validate(self, step: int):
+        self.model.eval()
+        scores, preview = [], None
+        chunk = rays_per_call(self.model, self.device, 8192)
+        try:
+            for i in self.val_index:
+                out = render_image(self.model, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
+                                   stop=self.ctx.stop)
+                scores.append(psnr(out.rgb, self.val.images[i]))
+                if preview is None:
+                    preview = small_preview(torch.cat([out.rgb, self.val.images[i]], dim=1))
+        finally:
+            self.model.train()
+        return {"val_psnr": sum(scores) / len(scores)}, preview
+
+    def save(self, step: int, complete: bool) -> None:
+        scene = self.ctx.scene() or new_scene(self.dataset)
+        if scene.teacher is not None and scene.teacher.get("id") != self.teacher_id:
+            scene.history.append({"stage": "teacher", "event": "replaced", "old_id": scene.teacher.get("id")})
+        scene.teacher = model_entry(
+            self.model, step=step, total_steps=self.config.steps, complete=complete, id=self.teacher_id,
+            seconds=round(self.elapsed, 1),
+            val_psnr=self.last_metrics.get("val_psnr"),
+        )
+        if complete:
+            add_history(scene, self.stage, step, self.last_metrics, seconds=round(self.elapsed, 1))
+        self.ctx.save_scene(scene)
+        if not complete:
+            self.ctx.workspace.save_state(self.stage, self.base_state(step) | {
+                "model": model_entry(self.model),
+                "optimizer": self.optimisation.optimizer.state_dict(),
+                "teacher_id": self.teacher_id,
+            })
+
+    def summary(self) -> str:
+        psnr_value = self.last_metrics.get("val_psnr")
+        return f"teacher trained in {self.took()}" + (f", validation PSNR {psnr_value:.2f} dB" if psnr_value else "")
