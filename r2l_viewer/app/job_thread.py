@@ -9,7 +9,7 @@ from PyQt6.QtCore import QThread, pyqtSignal
 
 from r2l_viewer.core.models import model_from_record
 from trainers.events import PROGRESS, STOPPED
-from trainers.pipeline import make_job
+from trainers.jobs.pipeline import make_job
 
 from .session import open_scene
 

@@ -10,7 +10,7 @@ from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
 from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.orbit import OrbitCamera
 from trainers.configs import PseudoConfig
-from trainers.views import view_ranges
+from trainers.training.views import view_ranges
 
 from .pacing import DynamicResolution, FpsMeter, scaled_size
 from .render_worker import Frame, RenderRequest, RenderWorker

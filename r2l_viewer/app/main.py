@@ -28,7 +28,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from trainers.cli_args import BriefArgumentParser
+    from trainers.cli.args import BriefArgumentParser
 
     parser = BriefArgumentParser(prog=PROG, description="Watch, train and compare an R2L student and its NeRF "
                                      "teacher. With no scene it opens the bundled demo.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from r2l_viewer.core.metrics import FLOPS_DEFINITION, scene_flops_per_ray
 from r2l_viewer.core.models import parameter_count
-from trainers.evaluate import human_bytes, student_encoding_text
+from trainers.jobs.evaluate import human_bytes, student_encoding_text
 from trainers.inspection import serialized_bytes
-from trainers.scene_io import stage_text
+from trainers.storage.scene_io import stage_text
 
 PAPER_NERF_FLOPS = 303.82e6  # the paper's vanilla NeRF teacher per ray (`r2l-train describe` counts the same)
 

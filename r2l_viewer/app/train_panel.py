@@ -11,8 +11,8 @@ from PyQt6.QtWidgets import (
 
 from r2l_viewer.core.config import ConfigError
 from trainers.events import DONE, LOG, PROGRESS, SAVED, STOPPED, VALIDATION
-from trainers.pipeline import finished
-from trainers.workspace import RunContext, Workspace
+from trainers.jobs.pipeline import finished
+from trainers.storage.workspace import RunContext, Workspace
 
 from .dialogs import ask
 from .job_text import in_viewer_words

@@ -7,9 +7,9 @@ from PyQt6.QtWidgets import (
     QComboBox, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
-from trainers.pipeline import finished
+from trainers.jobs.pipeline import finished
 from trainers.presets import PRESETS, get_preset
-from trainers.workspace import RunContext, Workspace
+from trainers.storage.workspace import RunContext, Workspace
 
 from .settings_form import SettingsForm
 
