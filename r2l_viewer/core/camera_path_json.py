@@ -49,7 +49,8 @@ def camera_path_from_dict(data, origin: str = "camera path") -> CameraPath:
         raise reader.error("", "the file should hold one JSON object with a 'camera_path' list")
     reader.check_camera_type(data)
     width, height = reader.size(data)
-    frames = reader.frames(data.get("camera_path"), "camera_path", "camera_to_world", required=not data.get("keyframes"))
+    frames = reader.frames(data.get("camera_path"), "camera_path", "camera_to_world",
+                           required=not data.get("keyframes"))
     fps = reader.fps(data, frames)
     keyframes = reader.keyframes(data.get("keyframes"))
     loop = bool(data.get("is_cycle", False))

@@ -87,7 +87,7 @@ def test_a_path_made_here_is_written_as_nerfstudio_reads_it(tmp_path):
     assert len(first["camera_to_world"]) == 16 and first["aspect"] == pytest.approx(64 / 48)
     matrix = torch.tensor(first["camera_to_world"]).reshape(4, 4)  # as nerfstudio's get_path_from_json reads it
     assert close(matrix, keys[0].c2w, atol=1e-6)
-    assert [k.c2w for k in load_camera_path(tmp_path / "made.json").keyframes][2].double().allclose(keys[2].c2w.double(), atol=1e-6)
+    assert close(load_camera_path(tmp_path / "made.json").keyframes[2].c2w, keys[2].c2w, atol=1e-6)
 
 
 def test_a_hand_written_file_without_keyframes_or_fps(tmp_path):
