@@ -56,12 +56,11 @@ class RenderVideo:
         validate(config)
         if not config.out:
             raise JobError("no output given: name a .mp4 file, or a folder for PNG frames (--out)")
+        if camera_path is None and not config.path.strip():
+            raise JobError("no camera path given: 'orbit' (the scene's standard path) or a nerfstudio .json file")
         if config.size is not None and any(int(v) != v for v in config.size):
             raise JobError(f"size {config.size}: give whole numbers of pixels, such as 400x400")
         self.config, self.ctx, self.given_path = config, ctx, camera_path
-
-    def model_snapshot(self) -> dict | None:
-        return None
 
     def run(self) -> Iterator[Event]:
         cfg, out = self.config, Path(self.config.out)

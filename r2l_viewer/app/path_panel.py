@@ -251,7 +251,8 @@ class CameraPathPanel(QWidget):
     def _summary(self) -> str:
         path = self.path
         if not path.keyframes:
-            return "No keyframes yet: show a view and press K (or Add view), at least twice; or take the standard orbit."
+            return "No keyframes yet: show a view and press K (or Add view), at least twice; or take the standard " \
+                   "orbit."
         if len(path.keyframes) < 2:
             return "1 keyframe: add at least one more."
         source = " (the frames of the loaded file)" if path.file_frames is not None else ""
