@@ -74,7 +74,8 @@ class RenderVideo:
         fps = float(cfg.fps or path.fps)
         what = path_text(cfg, scene, self.given_path is not None)
         yield Event(STAGE, LOG, 0, len(frames), message=f"{len(frames)} frames of {what} at {width}x{height}, "
-                    f"{fps:g} fps: {' and '.join(labels)}, {cfg.output} -> {out}")
+                    f"{fps:g} fps: {' and '.join(labels)}, {cfg.output} -> {out}"
+                    + padding_note(kind, width * len(renderers), height))
         writer = open_writer(out, kind, fps, cfg.quality)
         try:
             yield from self._render_all(frames, renderers, labels, (width, height), writer, scene)
@@ -142,6 +143,13 @@ class RenderVideo:
         if self.depth_span is None:  # the first frame's surfaces set the colours of the whole video
             self.depth_span = depth_range(rendered.depth, bounds["far"], rendered.opacity)
         return to_uint8(depth_image(rendered.depth, *self.depth_span, rendered.opacity, bounds["background"]))
+
+
+def padding_note(kind: str, width: int, height: int) -> str:
+    """A note when an mp4's frames get a row or column more (H.264 in yuv420p needs even sides)."""
+    if kind != "mp4" or (width % 2 == 0 and height % 2 == 0):
+        return ""
+    return f" (frames padded to {width + width % 2}x{height + height % 2}: H.264 needs even sides)"
 
 
 def _label(role: str, record: dict) -> str:

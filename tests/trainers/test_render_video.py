@@ -116,11 +116,12 @@ def test_the_teachers_depth_as_colours_along_the_standard_orbit(tmp_path):
     assert np.abs(iio.imread(frames[0]).astype(int) - expected).max() <= 1
 
 
-def test_an_odd_frame_size_is_padded_to_even_for_h264(tmp_path):
+def test_an_odd_frame_size_is_padded_to_even_for_h264(tmp_path, capsys):
     out = tmp_path / "odd.mp4"
     path_file = nerfstudio_path_file(tmp_path, width=33, height=21)
-    assert main([str(DEMO), "--path", str(path_file), "--out", str(out), "--quiet"]) == 0
+    assert main([str(DEMO), "--path", str(path_file), "--out", str(out)]) == 0
     assert iio.imread(out).shape == (5, 22, 34, 3)
+    assert "frames padded to 34x22: H.264 needs even sides" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("scene,args,message", [
