@@ -100,7 +100,32 @@ class EvalConfig:
     save_dir: str | None = param(None, "write <view>_teacher/_student/_truth/_error.png per view into this folder")
 
 
+@dataclass
+class VideoConfig:
+    """Render a camera path into a video (mp4) or a folder of PNG frames."""
+
+    path: str = param("orbit", "the camera path: 'orbit' (the scene's standard path: the NeRF 40-frame orbit, or "
+                      "nerf-pytorch's 120-frame spiral for forward-facing scenes) or a nerfstudio camera-path .json "
+                      "file")
+    out: str = param("", "the .mp4 file to write, or a folder (a name without a suffix) for numbered PNG frames")
+    model: str = param("student", "which model renders: the student, the teacher, or both side by side with "
+                       "their names", choices=("student", "teacher", "both"), gui=True)
+    output: str = param("rgb", "what each frame shows: the colour image, or the depth as a Turbo colour map "
+                        "(near blue, far red; the range of the first frame's surfaces)", choices=("rgb", "depth"),
+                        gui=True)
+    size: tuple[int, ...] | None = param(None, "width,height of a model's frame in pixels (None: the path's render "
+                                         "size; orbit: the scene's image size); an mp4 frame with an odd side is "
+                                         "padded by one pixel (H.264 needs even sides)", min=8, max=8192, length=2)
+    fps: float | None = param(None, "frames per second of the video (None: the path's; orbit: 30); the path's "
+                              "frames are rendered as they are, so this sets the video's length", min=0.1, max=240.0)
+    quality: int = param(8, "mp4 quality from 1 to 10 (libx264 constant quality: 8 is crf 10, near lossless)",
+                         min=1, max=10)
+    overwrite: bool = param(False, "replace an existing output (it is replaced only once the new one is complete)")
+    chunk: int = param(16384, "rays per model call at most (fewer on a CPU for big models, to stop within a second)",
+                       min=256)
+
+
 JOB_CONFIGS = {
     "teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig,
-    "evaluate": EvalConfig,
+    "evaluate": EvalConfig, "video": VideoConfig,
 }

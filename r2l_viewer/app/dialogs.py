@@ -21,6 +21,7 @@ KEYS = (
     ("S", "save the rendered view as a PNG"),
     ("Ctrl+Shift+S", "save the whole window as a PNG"),
     ("H", "error heat-map |teacher - student| in the Compare tab"),
+    ("K", "add the view as a keyframe of the camera path (Path tab: play it, save it, render a video)"),
     ("F1", "this list"),
     ("Ctrl+Q", "quit (a running job is stopped and saved first)"),
 )

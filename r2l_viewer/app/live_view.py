@@ -104,6 +104,13 @@ class LiveView(QObject):
         self.camera_ref = (split, index)
         self._moved()
 
+    def show_pose(self, c2w, focal_scale: float = 1.0) -> None:
+        """Show exactly this camera-to-world pose at this zoom (a camera path's frame); the orbit goes on from it."""
+        self.camera.snap_to(c2w)
+        self.camera.focal_scale = focal_scale
+        self.camera_ref, self._camera_index = None, -1
+        self._moved()
+
     def _moved(self) -> None:
         if self.camera.pinned is None:
             self.camera_ref = None

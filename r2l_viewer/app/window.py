@@ -17,10 +17,12 @@ from .dialogs import STATUS_HINT, ask, show_about, show_keys_help
 from .info_panel import InfoPanel
 from .live_view import LiveView
 from .model_info import architecture
+from .path_panel import CameraPathPanel
 from .saving import view_folders
 from .recent_files import RecentFiles
 from .session import BUNDLED_DEMO, SceneSession, open_scene
 from .train_panel import TrainPanel
+from .video_dialog import RenderVideoDialog
 from .widgets import ElidedLabel, scrolling
 
 def dropped_checkpoint(mime) -> Path | None:
@@ -61,6 +63,8 @@ class MainWindow(QMainWindow):
         self.compare_worker = CompareWorker(session.meta)
         self.train = TrainPanel(session)
         self.info = InfoPanel(session, device_text, self.compare.latencies)
+        self.path_panel = CameraPathPanel(session, self.live)
+        self.video_dialog: RenderVideoDialog | None = None
         self._layout(size or DEFAULT_CANVAS, fit_to_screen)
         self.recent = RecentFiles()
         if session.path.resolve() != BUNDLED_DEMO.resolve():  # (the demo is what opens without a scene)
@@ -76,7 +80,7 @@ class MainWindow(QMainWindow):
     def _layout(self, canvas_size: tuple[int, int], fit_to_screen: bool) -> None:
         self.tabs = QTabWidget()
         for widget, title in ((scrolling(self.compare), "Compare"), (scrolling(self.train), "Train"),
-                              (self.info, "Info")):
+                              (self.info, "Info"), (scrolling(self.path_panel), "Path")):
             self.tabs.addTab(widget, title)
         self.tabs.setMinimumWidth(PANEL_MIN_WIDTH)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -127,12 +131,14 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Save view as PNG", "S", self.save_view)
         self._action(file_menu, "Save window as PNG...", "Ctrl+Shift+S", self.save_window_dialog)
+        self._action(file_menu, "Render video...", "", self.open_video_dialog)
         self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "Reset view", "R", self.live.reset)
         self._action(view_menu, "Previous dataset camera", "[", lambda: self.live.step_camera(-1))
         self._action(view_menu, "Next dataset camera", "]", lambda: self.live.step_camera(+1))
         self._action(view_menu, "Error heat-map", "H", self.compare.heatmap.toggle)
+        self._action(view_menu, "Add the view to the camera path", "K", self.path_panel.add_current_view)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Mouse and keys", "F1", self.show_help)
         self._action(help_menu, "About R2L Viewer", "", self.show_about)
@@ -155,6 +161,10 @@ class MainWindow(QMainWindow):
         self.compare_worker.coarse_teacher.connect(self._show_coarse_teacher)
         self.compare_worker.compare_failed.connect(self.show_message)
         self.train.message.connect(self.show_message)
+        self.path_panel.message.connect(self.show_message)
+        self.path_panel.render_requested.connect(self.open_video_dialog)
+        for gesture in (self.canvas.pointer.orbit, self.canvas.pointer.pan, self.canvas.pointer.zoom):
+            gesture.connect(self.path_panel.stop_playing)  # the user takes the camera back from a playing path
         session.student_changed.connect(self._snapshot_or_models_changed)
         session.teacher_changed.connect(self._snapshot_or_models_changed)
         session.scene_changed.connect(self._scene_changed)
@@ -245,6 +255,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(path)
 
+    def open_video_dialog(self) -> None:
+        """The Render video dialog (one per window; it keeps its settings between openings)."""
+        if self.video_dialog is None:
+            self.video_dialog = RenderVideoDialog(self.session, self.path_panel, self)
+            self.video_dialog.ended.connect(lambda outcome: self.show_message(f"video render {outcome}: "
+                                                                              f"{self.video_dialog.status.text()}"))
+        elif not self.video_dialog.busy:
+            self.video_dialog.refresh()
+        self.video_dialog.show()
+        self.video_dialog.raise_()
+
     # ---- saving and messages ------------------------------------------------------------------------------
     def save_view(self) -> None:
         try:
@@ -300,7 +321,12 @@ class MainWindow(QMainWindow):
                 self.show_message("stopping the job before closing: it saves and ends at its next step...", 0)
                 self.close_timer.start()
             return False
+        if self.video_dialog is not None and self.video_dialog.busy:
+            self.video_dialog.stop()  # (the unfinished video is deleted)
+            self.close_timer.start()
+            return False
         self.closing = True
+        self.path_panel.stop_playing()
         self.live.request_stop()
         self.compare_worker.request_stop()
         threads = (self.live.worker, self.compare_worker)
@@ -316,6 +342,9 @@ class MainWindow(QMainWindow):
         if self.train.thread is not None:
             self.train.thread.stop()
             self.train.thread.wait()
+        if self.video_dialog is not None and self.video_dialog.thread is not None:
+            self.video_dialog.thread.stop()
+            self.video_dialog.thread.wait()
         self.live.request_stop()
         self.compare_worker.request_stop()
         self.live.worker.wait()

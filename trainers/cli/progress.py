@@ -26,7 +26,7 @@ class ProgressPrinter:
         if self.bar is None or self.stage != event.stage:
             self.close()
             self.stage = event.stage
-            unit = "view" if event.stage == "pseudo" else "step"
+            unit = {"pseudo": "view", "video": "frame"}.get(event.stage, "step")
             self.bar = tqdm(total=event.total or None, desc=event.stage, unit=unit, file=self.stream,
                             dynamic_ncols=True, disable=self.quiet, initial=event.step)
         return self.bar

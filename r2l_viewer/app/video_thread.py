@@ -1,0 +1,41 @@
+"""A background QThread that runs the video job (trainers/render_video.py) and forwards its events as signals."""
+
+from __future__ import annotations
+
+import traceback
+
+from PyQt6.QtCore import QThread, pyqtSignal
+
+from trainers.events import DONE, STOPPED
+
+from .job_thread import one_line
+
+
+class VideoThread(QThread):
+    """Runs one RenderVideo job; `stop()` makes it stop after the current chunk of rays, deleting its file."""
+
+    event = pyqtSignal(object)  # trainers.events.Event
+    failed = pyqtSignal(str)
+    ended = pyqtSignal(str)  # "done", "stopped" or "failed"
+
+    def __init__(self, job, parent=None):
+        super().__init__(parent)
+        self.job = job
+        self.outcome = ""
+
+    def stop(self) -> None:
+        self.job.ctx.stop.set()
+
+    def run(self) -> None:
+        outcome = "failed"
+        try:
+            for event in self.job.run():
+                self.event.emit(event)
+                if event.kind in (DONE, STOPPED):
+                    outcome = "done" if event.kind == DONE else "stopped"
+        except Exception as exc:  # every failure is a line in the dialog; the app keeps running
+            if not isinstance(exc, ValueError):
+                traceback.print_exc()
+            self.failed.emit(one_line(exc))
+        self.outcome = outcome
+        self.ended.emit(outcome)
