@@ -6,17 +6,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import torch
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 
-from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.fly import SPEED_PER_RADIUS, FlyCamera
 from r2l_viewer.core.orbit import OrbitCamera
 from r2l_viewer.core.render import gives_depth
-from trainers.configs import PseudoConfig
-from trainers.views import view_ranges
-
 from .fly_keys import FlyKeys
+from .live_overlay import overlay_lines, student_views
 from .pacing import DynamicResolution, FpsMeter, scaled_size
 from .render_worker import Frame, RenderRequest, RenderWorker
 from .saving import save_view_png
@@ -25,19 +21,6 @@ from .view_settings import ViewSettings
 
 REST_MS = 150  # no camera change for this long: render full resolution
 SPLIT_SHARE = 0.5  # in the split view each side gets this share of a moving frame's time
-LIMIT_NOTES = {"zoom": "zoom limit: the student learnt views from this range only",
-               "elevation": "tilt limit: the student learnt views from these heights only"}
-FLY_OUTSIDE = "fly: outside the distances the student learnt, expect artefacts"
-
-
-def student_views(session) -> dict | None:
-    """The views the open student was trained on (the distill job records them; the paper's pseudo-view settings
-    for older checkpoints); None without a student, whose teacher renders any view of its box."""
-    record = session.checkpoint.student
-    if session.student is None or record is None:
-        return None
-    return record.get("views") or view_ranges(session.meta, to_dict(PseudoConfig()))
-
 
 def scene_models(session, student_depth: bool) -> SceneModels:
     teacher = session.checkpoint.teacher
@@ -367,7 +350,7 @@ class LiveView(QObject):
         if self.moving or frame.rgb.shape[1] >= width:
             return False
         governor = self.governor_for(frame.key)
-        governor.observe(frame.pixels, frame.seconds)
+        governor.seconds_per_pixel = frame.seconds / max(frame.pixels, 1)  # this rest frame's own cost, unsmoothed
         if scaled_size(width, height, governor.rest_scale(width * height))[0] <= frame.rgb.shape[1]:
             return False
         self._request(full=True)
@@ -379,48 +362,7 @@ class LiveView(QObject):
             self.canvas.set_overlay(self.overlay_lines(self.last_frame))
 
     def overlay_lines(self, frame: Frame) -> list[str]:
-        h, w = frame.rgb.shape[:2]
-        full_w, quality = self.full_size()[0], self._quality(frame)
-        ms = f"{frame.seconds * 1000:.0f} ms/frame"
-        fps = self.fps.fps
-        rate = "moving" if fps is None else f"{fps:.1f} FPS"
-        lines = [f"{rate}  {ms}" if self.moving else f"at rest  {ms}",
-                 f"{w}x{h} {quality}" + ("" if quality == "full" else f" ({w / full_w:.0%} of {full_w})"),
-                 f"{self.device_text}  {frame.label}"]
-        lines += self._split_lines(frame) + list(self.plan.notes) + self._fly_lines()
-        if self.camera_ref is not None:
-            split, index = self.camera_ref
-            lines.append(f"{split} camera {index}")
-        if self.camera.limit and self.fly is None:
-            lines.append(LIMIT_NOTES[self.camera.limit])
-        return lines
-
-    def _split_lines(self, frame: Frame) -> list[str]:
-        if self.plan.left is None:
-            return []
-        left = self.left_frame
-        if left is None:
-            return [f"split: left {self.plan.left.label}, rendering..."]
-        h, w = left.rgb.shape[:2]
-        same = left.c2w is not None and frame.c2w is not None and torch.equal(left.c2w, frame.c2w)
-        return [f"split: left {left.label} {w}x{h}" + ("" if same else ", an earlier view: catching up")]
-
-    def _fly_lines(self) -> list[str]:
-        if self.fly is None:
-            return []
-        lines = [f"fly  {self.fly.speed:.2f} units/s (wheel: speed, F: orbit)"]
-        views = student_views(self.session)
-        if views is not None:
-            lo, hi = views["radius"]
-            distance = self.fly.distance_to(self.camera.center)
-            if not 0.9 * float(lo) <= distance <= 1.1 * float(hi):
-                lines.append(FLY_OUTSIDE)
-        return lines
-
-    def _quality(self, frame: Frame) -> str:
-        if frame.full:
-            return "full" if self.is_full_size(frame) else "capped (slow model)"
-        return "moving" if self.moving else "preview"
+        return overlay_lines(self, frame)
 
     def never_cap_rest_frames(self) -> None:
         """Render every rest frame at full size however long it takes (--screenshot waits for exactly that)."""

@@ -27,7 +27,7 @@ from .view_modes import Pass
 CPU_CHUNK = 4096  # rays per model call on a CPU: small enough that activations stay in cache
 CUDA_CHUNK = 1 << 18
 TEACHER_CHUNK_SECONDS = 0.05  # a teacher's rays per call are cut to about this long, so a pass can be dropped soon
-MIN_TEACHER_CHUNK = 64
+MIN_TEACHER_CHUNK = 256  # fewer rays a call cost a teacher more per ray
 TEACHER_GRACE_S = 0.2  # a moving-camera pass with the (slow) teacher is dropped for a newer camera after this long
 
 
