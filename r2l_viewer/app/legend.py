@@ -16,6 +16,7 @@ from .view_modes import Legend
 SIZE = (230, 52)
 MARGIN = 8
 BAR_HEIGHT = 10
+PADDING = 6  # between the box's edge and its text
 
 
 def colour_bar(legend: Legend, width: int = 256) -> np.ndarray:
@@ -41,6 +42,8 @@ class ColorLegend(QWidget):
         if legend != self.legend:
             self.legend = legend
             self.bar = None if legend is None else to_qimage(colour_bar(legend))
+            title = 0 if legend is None else self.fontMetrics().horizontalAdvance(legend.title) + 2 * PADDING
+            self.setFixedSize(max(SIZE[0], title), SIZE[1])  # the whole title, however long
             self.update()
         self.setVisible(legend is not None)
         self.place()
@@ -57,7 +60,7 @@ class ColorLegend(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 150))
         painter.drawRoundedRect(self.rect(), 4, 4)
-        inner = self.rect().adjusted(6, 3, -6, -3)
+        inner = self.rect().adjusted(PADDING, 3, -PADDING, -3)
         line = painter.fontMetrics().height()
         painter.setPen(QColor(236, 236, 236))
         painter.drawText(QRect(inner.x(), inner.y(), inner.width(), line), Qt.AlignmentFlag.AlignLeft,

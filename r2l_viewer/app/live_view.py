@@ -21,6 +21,7 @@ from .view_settings import ViewSettings
 
 REST_MS = 150  # no camera change for this long: render full resolution
 SPLIT_SHARE = 0.5  # in the split view each side gets this share of a moving frame's time
+TEACHER_MIN_SCALE = 0.04  # a pass with the (slow) teacher may shrink this far while moving (16 pixels a side at least)
 
 def scene_models(session, student_depth: bool) -> SceneModels:
     teacher = session.checkpoint.teacher
@@ -40,11 +41,15 @@ class LiveView(QObject):
     view_changed = pyqtSignal()  # the mode, the split view or the navigation changed
     message = pyqtSignal(str)
 
-    def __init__(self, session, canvas, device_text: str, fixed_size: tuple[int, int] | None = None, parent=None):
+    def __init__(self, session, canvas, device_text: str, fixed_size: tuple[int, int] | None = None, parent=None,
+                 view: dict | None = None):
         super().__init__(parent)
         self.session, self.canvas, self.device_text = session, canvas, device_text
         self.fixed_size = fixed_size
-        self.view = ViewSettings.load()
+        self.view = ViewSettings.load()  # as the last session left it, with `view`'s values (not saved) over it
+        for name, value in (view or {}).items():
+            setattr(self.view, name, value)
+        self.view.clean()
         self.camera = OrbitCamera.for_scene(session.meta)
         self.fly: FlyCamera | None = None
         self.camera_ref: tuple[str, int] | None = None
@@ -237,7 +242,8 @@ class LiveView(QObject):
     def governor_for(self, key: tuple) -> DynamicResolution:
         """The frame-time estimate of one kind of pass (the student's colour, the teacher's depth, ...)."""
         if key not in self.governors:
-            self.governors[key] = DynamicResolution()
+            teacher = key[0] in ("teacher", "both")
+            self.governors[key] = DynamicResolution(min_scale=TEACHER_MIN_SCALE) if teacher else DynamicResolution()
             if self.max_rest_seconds is not None:
                 self.governors[key].max_rest_seconds = self.max_rest_seconds
         return self.governors[key]

@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
     closed = pyqtSignal()
 
     def __init__(self, session: SceneSession, device_text: str, size: tuple[int, int] | None = None,
-                 fit_to_screen: bool = True):
+                 fit_to_screen: bool = True, view: dict | None = None):
         super().__init__()
         self.session, self.device_text = session, device_text
         self.closing = False  # close was asked for and accepted: threads are being ended
@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.is_closed = False
         self.help_box = None
         self.canvas = make_canvas()
-        self.live = LiveView(session, self.canvas, device_text, size)
+        self.live = LiveView(session, self.canvas, device_text, size, view=view)
         self.compare = ComparePanel()
         self.compare_worker = CompareWorker(session.meta)
         self.train = TrainPanel(session)

@@ -64,3 +64,15 @@ def test_error_mode_without_a_teacher_shows_colour_and_says_why(qtbot, make_wind
     QTest.keyClick(window, Qt.Key.Key_3)
     wait_at_rest(qtbot, window)
     assert window.live.last_frame.key == ("student", "rgb") and NO_ERROR in window.canvas.overlay
+
+
+def test_the_command_line_sets_the_view_for_one_session_without_saving_it(qtbot, make_window, demo_checkpoint):
+    from r2l_viewer.app.main import build_parser, view_overrides
+
+    args = build_parser().parse_args(["scene.ckpt", "--mode", "depth", "--split", "0.3"])
+    assert view_overrides(args) == {"mode": "depth", "split": True, "divider": 0.3}
+    assert view_overrides(build_parser().parse_args(["--split"])) == {"split": True, "divider": 0.5}
+    assert view_overrides(build_parser().parse_args([])) == {}
+    window = make_window(demo_checkpoint, view={"mode": "error", "split": True, "divider": 0.3})
+    assert window.mode_actions["error"].isChecked() and window.split_action.isChecked()
+    assert window.live.plan.main.key == ("both", "error") and ViewSettings.load() == ViewSettings()
