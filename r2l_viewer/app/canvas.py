@@ -7,8 +7,8 @@ import os
 import traceback
 
 import numpy as np
-from PyQt6.QtCore import QEvent, QObject, QRect, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter
+from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter, QRegion
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel, QWidget
 
@@ -123,6 +123,7 @@ class CanvasState:
         """The split view's left side (the teacher for the same camera; any size, drawn over the same rectangle)."""
         self.left_frame = rgb
         self._left_uploaded = False
+        self._place_side_labels()
         self.update()
 
     def set_split(self, active: bool, divider: float) -> None:
@@ -149,8 +150,9 @@ class CanvasState:
         student.move(line + SIDE_LABEL_GAP, y)
 
     def divider_line_x(self) -> int | None:
-        """The divider's widget x while the split view shows both sides, else None."""
-        if not (self.split_active and self.frame is not None):
+        """The divider's widget x while the split view shows both sides, else None (before the teacher's side came,
+        the student's frame is shown whole)."""
+        if not (self.split_active and self.frame is not None and self.left_frame is not None):
             return None
         return divider_x(self.display_rect(), self.divider)
 
@@ -234,7 +236,7 @@ class GLCanvas(CanvasState, QOpenGLWidget):
                 self.blitter.upload(self.frame)
                 self._uploaded = True
             self.blitter.draw(*self._gl_rect(rect))
-            if self.divider_line_x() is not None and self.left_frame is not None:
+            if self.divider_line_x() is not None:
                 self._draw_left_gl(rect)
         elif self.frame is not None:  # the context could not set up the blitter
             painter = QPainter(self)
@@ -300,7 +302,12 @@ class PainterCanvas(CanvasState, QWidget):
             self.frame_drawn.emit()
 
     def frame_image(self) -> QImage:
-        return self.grab().toImage()
+        """What the canvas paints, without the overlay and the other labels over it (as the GL canvas' read-back)."""
+        ratio = self.devicePixelRatioF()
+        image = QImage(round(self.width() * ratio), round(self.height() * ratio), QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(ratio)
+        self.render(image, QPoint(), QRegion(), QWidget.RenderFlag.DrawWindowBackground)
+        return image
 
 
 def paint_frames(canvas: CanvasState, painter: QPainter, rect: QRect) -> None:
@@ -308,7 +315,7 @@ def paint_frames(canvas: CanvasState, painter: QPainter, rect: QRect) -> None:
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     painter.drawImage(rect, to_qimage(canvas.frame))
     line = canvas.divider_line_x()
-    if line is None or canvas.left_frame is None:
+    if line is None:
         return
     painter.save()
     painter.setClipRect(QRect(rect.x(), rect.y(), line - rect.x(), rect.height()))

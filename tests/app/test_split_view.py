@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 import torch
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
@@ -45,21 +46,24 @@ def frame_pixels(window) -> tuple[np.ndarray, int, int]:
     return grabbed[ys][:, xs], int(round(divider)), w
 
 
+@pytest.mark.parametrize("canvas", ["opengl", "painter"])
 def test_the_split_view_shows_teacher_pixels_left_of_the_divider_and_student_pixels_right(
-        qtbot, make_window, scene_copy):
+        qtbot, make_window, scene_copy, canvas, monkeypatch):
+    if canvas == "painter":
+        monkeypatch.setenv("R2L_VIEWER_NO_GL", "1")  # the fallback where no OpenGL context can be made
     window = make_window(scene_copy)
     window.session.set_student(red_student(window.session.student), "student (red)")
     QTest.keyClick(window, Qt.Key.Key_V)
     assert window.split_action.isChecked() and window.live.plan.left is not None
     qtbot.waitUntil(lambda: split_at_rest(window), timeout=60_000)
-    assert window.canvas.uses_gl, window.canvas.gl_error
+    assert window.canvas.uses_gl == (canvas == "opengl"), window.canvas.gl_error
     live = window.live
     h, w = live.last_frame.rgb.shape[:2]
     teacher = to_uint8(render_image(window.session.teacher, live.pose(), live.intrinsics(w, h), 4096).rgb)
     pixels, divider, width = frame_pixels(window)
     assert abs(divider - width / 2) <= 1 and window.canvas.side_labels[0].isVisible()
     left, right = pixels[:, : divider - 3].astype(int), pixels[:, divider + 3 :].astype(int)
-    assert np.abs(left - teacher[:, : divider - 3]).mean() < 3, "left of the divider is not the teacher"
+    assert np.abs(left - teacher[:, : divider - 3]).mean() < 8, "left of the divider is not the teacher"  # (resampled)
     assert (np.abs(right - RED).max(axis=-1) <= 2).mean() > 0.99, "right of the divider is not the student"
     assert (np.abs(left - RED).max(axis=-1) <= 2).mean() < 0.01
 
