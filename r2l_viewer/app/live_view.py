@@ -172,9 +172,6 @@ class LiveView(QObject):
         self.canvas.set_navigation_cursor(Qt.CursorShape.CrossCursor if flying else Qt.CursorShape.OpenHandCursor)
         self.view_changed.emit()
 
-    def toggle_fly(self) -> None:
-        self.set_fly(self.fly is None)
-
     def fly_step(self, forward: float, right: float, up: float, seconds: float, fast: bool) -> None:
         if self.fly is not None:
             self.fly.move(forward, right, up, seconds, fast)

@@ -15,6 +15,8 @@ from r2l_viewer.core.render import render_image
 
 from .helpers import wait_at_rest
 
+SMALL = (80, 80)  # the teacher renders every full frame in depth and error modes: keep them small
+
 
 def reference(window, model):
     """A model's render of the camera shown, at the size of the frame shown."""
@@ -29,7 +31,7 @@ def close_to(frame: np.ndarray, expected: np.ndarray) -> bool:
 
 
 def test_depth_and_error_modes_show_what_they_say_with_a_legend(qtbot, make_window, demo_checkpoint):
-    window = make_window(demo_checkpoint)
+    window = make_window(demo_checkpoint, size=SMALL)
     live, session = window.live, window.session
     wait_at_rest(qtbot, window)
     assert not window.canvas.legend.isVisible() and window.mode_actions["colour"].isChecked()
@@ -51,7 +53,7 @@ def test_depth_and_error_modes_show_what_they_say_with_a_legend(qtbot, make_wind
     assert legend.legend.colormap == "heat" and "teacher - student" in legend.legend.title
     assert ViewSettings.load().mode == "error"
 
-    again = make_window(demo_checkpoint)
+    again = make_window(demo_checkpoint, size=SMALL)
     assert again.mode_actions["error"].isChecked() and again.live.plan.main.key == ("both", "error")
     QTest.keyClick(again, Qt.Key.Key_1)
     wait_at_rest(qtbot, again)
@@ -60,7 +62,7 @@ def test_depth_and_error_modes_show_what_they_say_with_a_legend(qtbot, make_wind
 
 
 def test_error_mode_without_a_teacher_shows_colour_and_says_why(qtbot, make_window, scene_without_teacher):
-    window = make_window(scene_without_teacher)
+    window = make_window(scene_without_teacher, size=SMALL)
     QTest.keyClick(window, Qt.Key.Key_3)
     wait_at_rest(qtbot, window)
     assert window.live.last_frame.key == ("student", "rgb") and NO_ERROR in window.canvas.overlay
@@ -73,6 +75,6 @@ def test_the_command_line_sets_the_view_for_one_session_without_saving_it(qtbot,
     assert view_overrides(args) == {"mode": "depth", "split": True, "divider": 0.3}
     assert view_overrides(build_parser().parse_args(["--split"])) == {"split": True, "divider": 0.5}
     assert view_overrides(build_parser().parse_args([])) == {}
-    window = make_window(demo_checkpoint, view={"mode": "error", "split": True, "divider": 0.3})
+    window = make_window(demo_checkpoint, size=SMALL, view={"mode": "error", "split": True, "divider": 0.3})
     assert window.mode_actions["error"].isChecked() and window.split_action.isChecked()
     assert window.live.plan.main.key == ("both", "error") and ViewSettings.load() == ViewSettings()
