@@ -1,4 +1,5 @@
-"""The live view: a QOpenGLWidget that uploads each frame as a texture and draws it, or a QPainter fallback."""
+"""The live view: a QOpenGLWidget that uploads each frame as a texture and draws it (in the split view, the teacher's
+frame left of a divider), or a QPainter fallback; the overlay and the colour legend sit over it."""
 
 from __future__ import annotations
 
@@ -6,17 +7,21 @@ import os
 import traceback
 
 import numpy as np
-from PyQt6.QtCore import QEvent, QObject, QRect, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter
+from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter, QRegion
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel, QWidget
 
+from .legend import ColorLegend
 from .overlay import BACKGROUND, fitted_rect, overlay_font, to_qimage
+from .split_divider import DividerDrag, divider_x, line_columns
 
 OVERLAY_STYLE = "background: rgba(0, 0, 0, 150); color: #ececec; padding: 4px 6px; border-radius: 4px;"
 OVERLAY_MARGIN = 8  # pixels between the overlay and the canvas edges
 OVERLAY_PADDING = 12  # the style's horizontal padding, both sides
 MESSAGE_STYLE = "color: #c8c8c8; padding: 12px;"
+SIDE_LABEL_GAP = 6  # pixels between the divider and the side labels
+SIDE_LABEL_LIFT = 70  # the side labels sit this far above the frame's bottom (clear of the colour legend)
 
 DRAG_BUTTONS = {Qt.MouseButton.LeftButton: "orbit", Qt.MouseButton.RightButton: "pan", Qt.MouseButton.MiddleButton: "pan"}
 
@@ -58,12 +63,18 @@ class PointerInput(QObject):
 
 
 class CanvasState:
-    """What both canvases keep: the newest frame, the overlay (a child label over the image) and a message label
-    for an empty view. Child widgets keep text out of the GL drawing and show up in window grabs."""
+    """What both canvases keep: the newest frame, the split view's left frame and divider, the overlay (a child
+    label over the image), the colour legend and a message label for an empty view. Child widgets keep text out of
+    the GL drawing and show up in window grabs."""
 
     def _init_canvas(self) -> None:
         self.frame: np.ndarray | None = None
         self._uploaded = False  # whether the GL texture holds `frame`
+        self.left_frame: np.ndarray | None = None  # the split view's teacher side, drawn left of the divider
+        self._left_uploaded = False
+        self.split_active = False
+        self.divider = 0.5  # share of the frame's width left of the divider
+        self.navigation_cursor = Qt.CursorShape.OpenHandCursor
         self.overlay: list[str] = []
         self.frames_drawn = 0
         self.surround = BACKGROUND  # around a frame of another aspect: the scene's background colour
@@ -76,12 +87,21 @@ class CanvasState:
         self.message_label.setStyleSheet(MESSAGE_STYLE)
         self.message_label.setWordWrap(True)
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        for label in (self.overlay_label, self.message_label):
+        self.side_labels = (QLabel("teacher", self), QLabel("student", self))  # either side of the divider
+        for label in self.side_labels:
+            label.setFont(overlay_font())
+            label.setStyleSheet(OVERLAY_STYLE)
+            label.adjustSize()
+            label.hide()
+        for label in (self.overlay_label, self.message_label, *self.side_labels):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setMinimumSize(160, 160)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setCursor(self.navigation_cursor)
+        self.legend = ColorLegend(self)
         self.pointer = PointerInput(self)
+        self.divider_drag = DividerDrag(self)  # after the pointer: it sees presses on the divider first
+        self.divider_drag.moved.connect(self.set_divider)
 
     def set_surround(self, rgb: tuple) -> None:
         """Fill the room beside a frame of another aspect with this colour (the scene's background, RGB in [0, 1]),
@@ -96,7 +116,49 @@ class CanvasState:
         self.frame = rgb
         self._uploaded = False
         self.message_label.hide()
+        self._place_side_labels()
         self.update()
+
+    def show_left(self, rgb: np.ndarray | None) -> None:
+        """The split view's left side (the teacher for the same camera; any size, drawn over the same rectangle)."""
+        self.left_frame = rgb
+        self._left_uploaded = False
+        self._place_side_labels()
+        self.update()
+
+    def set_split(self, active: bool, divider: float) -> None:
+        """Draw the left frame left of the divider (at `divider` of the width), or the main frame alone."""
+        self.split_active, self.divider = active, divider
+        self._place_side_labels()
+        self.update()
+
+    def set_divider(self, divider: float) -> None:
+        self.divider = divider
+        self._place_side_labels()
+        self.update()
+
+    def _place_side_labels(self) -> None:
+        """'teacher' and 'student' just left and right of the divider, near the frame's bottom."""
+        line = self.divider_line_x()
+        teacher, student = self.side_labels
+        for label in self.side_labels:
+            label.setVisible(line is not None)
+        if line is None:
+            return
+        y = self.display_rect().bottom() - teacher.height() - SIDE_LABEL_LIFT
+        teacher.move(line - teacher.width() - SIDE_LABEL_GAP, y)
+        student.move(line + SIDE_LABEL_GAP, y)
+
+    def divider_line_x(self) -> int | None:
+        """The divider's widget x while the split view shows both sides, else None (before the teacher's side came,
+        the student's frame is shown whole)."""
+        if not (self.split_active and self.frame is not None and self.left_frame is not None):
+            return None
+        return divider_x(self.display_rect(), self.divider)
+
+    def set_navigation_cursor(self, shape) -> None:
+        self.navigation_cursor = shape
+        self.setCursor(shape)
 
     def set_overlay(self, lines: list[str]) -> None:
         self.overlay = lines
@@ -120,6 +182,8 @@ class CanvasState:
         super().resizeEvent(event)
         self.message_label.setGeometry(0, 0, self.width(), self.height())
         self._fit_overlay()
+        self.legend.place()
+        self._place_side_labels()
 
     def display_rect(self) -> QRect:
         """Where the frame is drawn, in widget pixels (letterboxed to the frame's aspect)."""
@@ -138,15 +202,15 @@ class GLCanvas(CanvasState, QOpenGLWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._init_canvas()
-        self.blitter = None
+        self.blitter = self.left_blitter = None
         self.gl_error: str | None = None
 
     def initializeGL(self) -> None:
         try:
             from .gl_blit import TextureBlitter
 
-            self.blitter = TextureBlitter()
-            self._uploaded = False  # a new context (the widget moved to another window): upload again
+            self.blitter, self.left_blitter = TextureBlitter(), TextureBlitter()
+            self._uploaded = self._left_uploaded = False  # a new context (the widget moved to another window)
             self.context().aboutToBeDestroyed.connect(self._release_gl)
         except Exception as exc:  # no usable GL: paint with QPainter inside this widget
             traceback.print_exc()
@@ -156,7 +220,8 @@ class GLCanvas(CanvasState, QOpenGLWidget):
         if self.blitter is not None:
             self.makeCurrent()
             self.blitter.delete()
-            self.blitter = None
+            self.left_blitter.delete()
+            self.blitter = self.left_blitter = None
             self.doneCurrent()
 
     def paintGL(self) -> None:
@@ -170,18 +235,41 @@ class GLCanvas(CanvasState, QOpenGLWidget):
             if not self._uploaded:
                 self.blitter.upload(self.frame)
                 self._uploaded = True
-            ratio = self.devicePixelRatioF()
-            bottom = self.height() - rect.y() - rect.height()
-            self.blitter.draw(round(rect.x() * ratio), round(bottom * ratio), round(rect.width() * ratio),
-                              round(rect.height() * ratio))
+            self.blitter.draw(*self._gl_rect(rect))
+            if self.divider_line_x() is not None:
+                self._draw_left_gl(rect)
         elif self.frame is not None:  # the context could not set up the blitter
             painter = QPainter(self)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(rect, to_qimage(self.frame))
+            paint_frames(self, painter, rect)
             painter.end()
         if self.frame is not None:
             self.frames_drawn += 1
             self.frame_drawn.emit()
+
+    def _gl_rect(self, rect: QRect) -> tuple[int, int, int, int]:
+        """A widget rectangle in GL device pixels (origin bottom left): x, y, width, height."""
+        ratio = self.devicePixelRatioF()
+        bottom = self.height() - rect.y() - rect.height()
+        return round(rect.x() * ratio), round(bottom * ratio), round(rect.width() * ratio), round(rect.height() * ratio)
+
+    def _draw_left_gl(self, rect: QRect) -> None:
+        """The left frame over the same rectangle, cut at the divider (scissor), then the divider's line."""
+        from OpenGL import GL
+
+        if not self._left_uploaded:
+            self.left_blitter.upload(self.left_frame)
+            self._left_uploaded = True
+        line = self.divider_line_x()
+        x, y, _, height = self._gl_rect(rect)
+        ratio = self.devicePixelRatioF()
+        GL.glEnable(GL.GL_SCISSOR_TEST)
+        GL.glScissor(x, y, max(round(line * ratio) - x, 0), height)
+        self.left_blitter.draw(*self._gl_rect(rect))
+        for column, colour in line_columns(line):
+            GL.glScissor(round(column * ratio), y, max(round(ratio), 1), height)
+            GL.glClearColor(colour.redF(), colour.greenF(), colour.blueF(), 1.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        GL.glDisable(GL.GL_SCISSOR_TEST)
 
     def frame_image(self) -> QImage:
         """What the canvas shows, read back from its framebuffer."""
@@ -205,17 +293,36 @@ class PainterCanvas(CanvasState, QWidget):
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         if self.frame is not None:
             painter.fillRect(self.rect(), self._fill())
-            painter.drawImage(self.display_rect(), to_qimage(self.frame))
+            paint_frames(self, painter, self.display_rect())
         painter.end()
         if self.frame is not None:
             self.frames_drawn += 1
             self.frame_drawn.emit()
 
     def frame_image(self) -> QImage:
-        return self.grab().toImage()
+        """What the canvas paints, without the overlay and the other labels over it (as the GL canvas' read-back)."""
+        ratio = self.devicePixelRatioF()
+        image = QImage(round(self.width() * ratio), round(self.height() * ratio), QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(ratio)
+        self.render(image, QPoint(), QRegion(), QWidget.RenderFlag.DrawWindowBackground)
+        return image
+
+
+def paint_frames(canvas: CanvasState, painter: QPainter, rect: QRect) -> None:
+    """Draw the canvas' frame (and in the split view its left frame and the divider) with QPainter."""
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    painter.drawImage(rect, to_qimage(canvas.frame))
+    line = canvas.divider_line_x()
+    if line is None:
+        return
+    painter.save()
+    painter.setClipRect(QRect(rect.x(), rect.y(), line - rect.x(), rect.height()))
+    painter.drawImage(rect, to_qimage(canvas.left_frame))
+    painter.restore()
+    for column, colour in line_columns(line):
+        painter.fillRect(QRect(column, rect.y(), 1, rect.height()), colour)
 
 
 def opengl_available() -> bool:

@@ -1,4 +1,4 @@
-"""The app's questions and its help box: yes/no confirmations (patched in tests) and the mouse and key list."""
+"""The app's questions and boxes: yes/no confirmations (patched in tests), the mouse and key list, About."""
 
 from __future__ import annotations
 
@@ -7,24 +7,9 @@ import platform
 from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
 from PyQt6.QtWidgets import QMessageBox
 
+from .bindings import help_sections
+
 TITLE = "R2L Viewer"
-
-STATUS_HINT = "drag orbit · right-drag pan · wheel zoom · R reset · [ ] cameras · S save · H heat-map · F1 help"
-
-KEYS = (
-    ("Left-drag", "orbit around the scene centre"),
-    ("Right- or middle-drag", "pan"),
-    ("Wheel", "zoom"),
-    ("R", "reset the view"),
-    ("[  ]", "previous / next dataset camera (the Compare tab then scores both models against the real image)"),
-    ("Ctrl+O", "open a scene checkpoint (or drop a .ckpt file on the window)"),
-    ("S", "save the rendered view as a PNG"),
-    ("Ctrl+Shift+S", "save the whole window as a PNG"),
-    ("H", "error heat-map |teacher - student| in the Compare tab"),
-    ("K", "add the view as a keyframe of the camera path (Path tab: play it, save it, render a video)"),
-    ("F1", "this list"),
-    ("Ctrl+Q", "quit (a running job is stopped and saved first)"),
-)
 
 
 def ask(parent, question: str) -> bool:
@@ -33,8 +18,12 @@ def ask(parent, question: str) -> bool:
 
 
 def keys_help_html() -> str:
-    rows = "".join(f"<tr><td><b>{key}</b></td><td>{what}</td></tr>" for key, what in KEYS)
-    return f"<table cellspacing='4'>{rows}</table>"
+    """Every binding of the table in r2l_viewer/app/bindings.py, under a heading per navigation mode."""
+    parts = []
+    for heading, rows in help_sections():
+        cells = "".join(f"<tr><td><b>{b.keys}</b></td><td>{b.what}</td></tr>" for b in rows)
+        parts.append(f"<tr><td colspan='2'><br><i>{heading}</i></td></tr>{cells}")
+    return f"<table cellspacing='4'>{''.join(parts)}</table>"
 
 
 def show_keys_help(parent) -> QMessageBox:

@@ -1,4 +1,5 @@
-"""`r2l-viewer [SCENE.ckpt] [--device auto|cpu|cuda] [--size WxH] [--screenshot PNG]`: open a scene and look around."""
+"""`r2l-viewer [SCENE.ckpt] [--device auto|cpu|cuda] [--size WxH] [--mode M] [--split [F]] [--screenshot PNG]`: open
+a scene and look around."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def parse_divider(text: str) -> float:
+    try:
+        fraction = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected the divider's place as a fraction such as 0.5, got '{text}'") \
+            from None
+    if not 0.02 <= fraction <= 0.98:
+        raise argparse.ArgumentTypeError(f"divider {text} out of range (0.02 to 0.98 of the width)")
+    return fraction
+
+
 def build_parser() -> argparse.ArgumentParser:
     from trainers.cli.args import BriefArgumentParser
 
@@ -36,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     parser.add_argument("--size", type=parse_size, metavar="WxH", help="render size of the live view at rest "
                         "(default: the canvas size)")
+    parser.add_argument("--mode", choices=("colour", "depth", "error"), help="start in this render mode (default: the "
+                        "one used last; keys 1 2 3 in the window)")
+    parser.add_argument("--split", nargs="?", const=0.5, type=parse_divider, metavar="FRACTION",
+                        help="start with the split view on (teacher left, student right), its divider at FRACTION of "
+                        "the width (default 0.5; key V in the window)")
     parser.add_argument("--screenshot", metavar="PNG", help="save the window once the first full-resolution frame "
                         "and the teacher's view are drawn, then exit")
     return parser
@@ -67,10 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
     if platform:
         os.environ["QT_QPA_PLATFORM"] = platform
-    return run_app(loaded, device, describe_device(device), args.size, args.screenshot)
+    return run_app(loaded, device, describe_device(device), args.size, args.screenshot, view_overrides(args))
 
 
-def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> int:
+def view_overrides(args) -> dict:
+    """The view settings given on the command line (they apply to this session; the window remembers its own)."""
+    overrides = {} if args.mode is None else {"mode": args.mode}
+    return overrides | ({} if args.split is None else {"split": True, "divider": args.split})
+
+
+def run_app(loaded, device, device_text: str, size, screenshot: str | None, view: dict | None = None) -> int:
     """Open the window (Qt is imported only now, after the arguments and the file were checked)."""
     from PyQt6 import sip
     from PyQt6.QtWidgets import QApplication
@@ -82,7 +105,7 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None) -> i
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(PROG)
     session = SceneSession(loaded, device)
-    window = MainWindow(session, device_text, size, fit_to_screen=screenshot is None)
+    window = MainWindow(session, device_text, size, fit_to_screen=screenshot is None, view=view)
     taker = ScreenshotOnReady(window, screenshot, SCREENSHOT_TIMEOUT_S) if screenshot else None
     window.closed.connect(app.quit)  # the window closes only once its threads have ended
     window.show()

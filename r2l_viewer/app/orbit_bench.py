@@ -1,7 +1,8 @@
 """`python -m r2l_viewer.app.orbit_bench [SCENE]`: orbit the live view for a while and report FPS and resolution.
 
 It drives the real window (render thread, dynamic resolution, canvas) with a steady drag of `--speed` pixels every
-16 ms, and prints one JSON object: frames per second while moving and the effective (rendered) resolution."""
+16 ms, and prints one JSON object: frames per second while moving and the effective (rendered) resolution, in any
+render mode (`--mode`), and with `--split` the same for the split view's teacher side."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ def measure(window, seconds: float, speed: float, on_done) -> None:
     """Start orbiting once the first full frame is up; after `seconds`, call on_done(report)."""
     from PyQt6.QtCore import QTimer
 
-    frames, state = [], {"start": None}
+    frames, left, state = [], [], {"start": None}
     live = window.live
 
     def on_frame(frame):
         if state["start"] is not None and not frame.full:
-            frames.append(frame)
+            (left if frame.role == "left" else frames).append(frame)
 
     def tick():
         window.canvas.pointer.orbit.emit(speed, 0.0)
@@ -37,10 +38,13 @@ def measure(window, seconds: float, speed: float, on_done) -> None:
 
     def finish():
         timer.stop()
-        on_done(report(frames, seconds, live.full_size()))
+        result = report(frames, seconds, live.full_size())
+        if live.plan.left is not None:
+            result["teacher_side"] = report(left, seconds, live.full_size())
+        on_done(result)
 
     timer = QTimer(window, interval=16, timeout=tick)
-    live.frame_shown.connect(on_frame)
+    live.worker.frame_ready.connect(on_frame)
     live.full_frame_shown.connect(start)
 
 
@@ -69,6 +73,8 @@ def main(argv=None) -> int:
     parser.add_argument("--target-fps", type=float, default=None, help="the governor's frame-rate target")
     parser.add_argument("--moving-scale", type=float, default=None,
                         help="fix the moving resolution to this fraction of --size (no dynamic resolution)")
+    parser.add_argument("--mode", choices=("colour", "depth", "error"), default="colour")
+    parser.add_argument("--split", action="store_true", help="the split view on (teacher left of the divider)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     import torch
@@ -82,11 +88,11 @@ def main(argv=None) -> int:
     device = resolve_device(args.device)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     session = SceneSession(open_scene(args.scene or BUNDLED_DEMO, device), device)
-    window = MainWindow(session, describe_device(device), args.size)
+    window = MainWindow(session, describe_device(device), args.size, view={"mode": args.mode, "split": args.split})
     if args.target_fps:
         window.live.governor.target_fps = args.target_fps
     if args.moving_scale:
-        window.live.governor.moving_scale = lambda full_pixels: args.moving_scale
+        window.live.governor.moving_scale = lambda full_pixels, share=1.0: args.moving_scale
     result = {}
 
     def done(rep):

@@ -35,9 +35,10 @@ class DynamicResolution:
         scale = math.sqrt(seconds / max(self.seconds_per_pixel * full_pixels, 1e-12))
         return min(1.0, max(self.min_scale, scale))
 
-    def moving_scale(self, full_pixels: int) -> float:
-        """The side-length factor (min_scale..1) for frames rendered while the camera moves."""
-        return self._fit(full_pixels, 1.0 / self.target_fps, 0.5)
+    def moving_scale(self, full_pixels: int, share: float = 1.0) -> float:
+        """The side-length factor (min_scale..1) for frames rendered while the camera moves, taking `share` of the
+        frame time (the split view renders two images a frame)."""
+        return self._fit(full_pixels, share / self.target_fps, 0.5)
 
     def rest_scale(self, full_pixels: int) -> float:
         """1 (full resolution) at rest, unless a frame would take over max_rest_seconds (a big model on a CPU)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import QTimer, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QActionGroup
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget
 
 from r2l_viewer.core.checkpoint import CheckpointError
@@ -13,7 +13,8 @@ from r2l_viewer.core.checkpoint import CheckpointError
 from .canvas import make_canvas
 from .compare_panel import ComparePanel
 from .compare_worker import CompareRequest, CompareWorker, compare_intrinsics
-from .dialogs import STATUS_HINT, ask, show_about, show_keys_help
+from .bindings import binding, key_sequence, status_hint
+from .dialogs import ask, show_about, show_keys_help
 from .info_panel import InfoPanel
 from .live_view import LiveView
 from .model_info import architecture
@@ -50,7 +51,7 @@ class MainWindow(QMainWindow):
     closed = pyqtSignal()
 
     def __init__(self, session: SceneSession, device_text: str, size: tuple[int, int] | None = None,
-                 fit_to_screen: bool = True):
+                 fit_to_screen: bool = True, view: dict | None = None):
         super().__init__()
         self.session, self.device_text = session, device_text
         self.closing = False  # close was asked for and accepted: threads are being ended
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
         self.is_closed = False
         self.help_box = None
         self.canvas = make_canvas()
-        self.live = LiveView(session, self.canvas, device_text, size)
+        self.live = LiveView(session, self.canvas, device_text, size, view=view)
         self.compare = ComparePanel()
         self.compare_worker = CompareWorker(session.meta)
         self.train = TrainPanel(session)
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
             self.splitter.setStretchFactor(index, stretch)
             self.splitter.setCollapsible(index, False)
         self.setCentralWidget(self.splitter)
-        self.hint = ElidedLabel(STATUS_HINT)
+        self.hint = ElidedLabel(status_hint("orbit"))
         self.statusBar().addWidget(self.hint, 1)  # temporary messages cover it; it comes back after them
         self._size_window(canvas_size, fit_to_screen)
 
@@ -125,30 +126,60 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "Open scene...", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.add_bound_action(file_menu, "open", self.open_dialog)
         self.recent_menu = file_menu.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
-        self._action(file_menu, "Save view as PNG", "S", self.save_view)
-        self._action(file_menu, "Save window as PNG...", "Ctrl+Shift+S", self.save_window_dialog)
-        self._action(file_menu, "Render video...", "", self.open_video_dialog)
-        self._action(file_menu, "Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.add_bound_action(file_menu, "save_view", self.save_view)
+        self.add_bound_action(file_menu, "save_window", self.save_window_dialog)
+        file_menu.addAction("Render video...").triggered.connect(self.open_video_dialog)
+        self.add_bound_action(file_menu, "quit", self.close)
         view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "Reset view", "R", self.live.reset)
-        self._action(view_menu, "Previous dataset camera", "[", lambda: self.live.step_camera(-1))
-        self._action(view_menu, "Next dataset camera", "]", lambda: self.live.step_camera(+1))
-        self._action(view_menu, "Error heat-map", "H", self.compare.heatmap.toggle)
-        self._action(view_menu, "Add the view to the camera path", "K", self.path_panel.add_current_view)
+        self.add_bound_action(view_menu, "reset", self.live.reset)
+        self.add_bound_action(view_menu, "previous_camera", lambda: self.live.step_camera(-1))
+        self.add_bound_action(view_menu, "next_camera", lambda: self.live.step_camera(+1))
+        view_menu.addSeparator()
+        self._make_view_actions(view_menu)
+        view_menu.addSeparator()
+        self.add_bound_action(view_menu, "heatmap", self.compare.heatmap.toggle)
+        self.add_bound_action(view_menu, "add_keyframe", self.path_panel.add_current_view)
         help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "Mouse and keys", "F1", self.show_help)
-        self._action(help_menu, "About R2L Viewer", "", self.show_about)
+        self.add_bound_action(help_menu, "help", self.show_help)
+        about = help_menu.addAction("About R2L Viewer")
+        about.triggered.connect(self.show_about)
 
-    def _action(self, menu, text, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
+    def _make_view_actions(self, menu) -> None:
+        """Render mode (one of three), split view and fly navigation: checkable, following the live view."""
+        modes = menu.addMenu("Render mode")
+        group = QActionGroup(self)
+        self.mode_actions = {}
+        for mode in ("colour", "depth", "error"):
+            action = self.add_bound_action(modes, f"mode_{mode}", lambda _=False, m=mode: self.live.set_mode(m))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.mode_actions[mode] = action
+        self.split_action = self.add_bound_action(menu, "split", self.live.set_split)
+        self.fly_action = self.add_bound_action(menu, "fly", self.live.set_fly)
+        for action in (self.split_action, self.fly_action):
+            action.setCheckable(True)
+        self._show_view_state()
+
+    def add_bound_action(self, menu, name: str, slot) -> QAction:
+        """A menu action named, and given its key, by its row in the bindings table (r2l_viewer/app/bindings.py)."""
+        action = QAction(binding(name).title, self)
+        action.setShortcut(key_sequence(name))
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def _show_view_state(self) -> None:
+        """Tick the mode, split and fly actions as the live view has them; the status bar names its keys."""
+        view = self.live.view
+        for mode, action in self.mode_actions.items():
+            action.setChecked(mode == view.mode)
+        self.split_action.setChecked(view.split)
+        self.fly_action.setChecked(self.live.fly is not None)
+        self.hint.set_full_text(status_hint("fly" if self.live.fly is not None else "orbit"))
 
     def _wire(self) -> None:
         live, session = self.live, self.session
@@ -157,6 +188,7 @@ class MainWindow(QMainWindow):
         live.frame_shown.connect(self._follow_live_student)
         live.full_frame_shown.connect(self.request_compare)
         live.message.connect(self.show_message)
+        live.view_changed.connect(self._show_view_state)
         self.compare_worker.compared.connect(self.compare.show_result)
         self.compare_worker.coarse_teacher.connect(self._show_coarse_teacher)
         self.compare_worker.compare_failed.connect(self.show_message)
@@ -176,7 +208,7 @@ class MainWindow(QMainWindow):
 
     def _follow_live_student(self, frame) -> None:
         """Between compare results the student pane follows the live view (when that shows the student)."""
-        if not frame.full and self.session.student is not None:
+        if not frame.full and frame.key == ("student", "rgb"):
             self.compare.show_live_student(frame.rgb)
 
     def _snapshot_or_models_changed(self) -> None:
@@ -207,7 +239,7 @@ class MainWindow(QMainWindow):
     def request_compare(self, *_) -> None:
         """Teacher and student for the camera now shown (called once a full-resolution frame is up)."""
         intrinsics = compare_intrinsics(self.session.meta.intrinsics).zoomed(self.live.camera.focal_scale)
-        self.compare_worker.request(CompareRequest(self.live.camera.c2w(), intrinsics, self.live.camera_ref))
+        self.compare_worker.request(CompareRequest(self.live.pose(), intrinsics, self.live.camera_ref))
 
     # ---- opening scenes -----------------------------------------------------------------------------------
     def open_dialog(self) -> None:

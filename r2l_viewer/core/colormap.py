@@ -4,38 +4,48 @@ from __future__ import annotations
 
 import torch
 
-_STOPS = torch.tensor([[0.0, 0.0, 0.0], [0.7, 0.0, 0.0], [1.0, 0.55, 0.0], [1.0, 1.0, 0.3], [1.0, 1.0, 1.0]])
+ERROR_SCALE = 0.25  # the error heat map's top: a mean absolute difference of this much (or more) is white
+
+_HEAT = torch.tensor([[0.0, 0.0, 0.0], [0.7, 0.0, 0.0], [1.0, 0.55, 0.0], [1.0, 1.0, 0.3], [1.0, 1.0, 1.0]])
+
+# Google's turbo map (Anton Mikhailov, 2019) sampled at every 16th of its 256 sRGB entries and the last one; linear
+# interpolation between these stays within 7/255 of the full table. Low values are dark blue, high ones dark red.
+_TURBO = torch.tensor([
+    (48, 18, 59), (64, 64, 162), (70, 107, 227), (66, 148, 255), (40, 188, 235), (24, 221, 194),
+    (50, 242, 152), (109, 254, 98), (164, 252, 60), (205, 236, 52), (238, 207, 58), (253, 172, 52),
+    (251, 126, 33), (235, 80, 14), (208, 47, 5), (169, 22, 1), (122, 4, 3),
+], dtype=torch.float32) / 255.0
+_TURBO_AT = torch.tensor([*range(0, 256, 16), 255], dtype=torch.float32) / 255.0  # where each stop sits in [0, 1]
 
 
-def heat(values: torch.Tensor, vmax: float = 0.25) -> torch.Tensor:
-    """Map values [...] in [0, vmax] to colours [..., 3] in [0, 1]; larger is brighter."""
-    x = (values.float() / vmax).clamp(0.0, 1.0) * (len(_STOPS) - 1)
-    lo = x.floor().long().clamp(max=len(_STOPS) - 2)
+def _evenly_spaced(stops: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Colours [..., 3] at x [...] in [0, 1] between evenly spaced stops [K, 3]."""
+    x = x.clamp(0.0, 1.0) * (len(stops) - 1)
+    lo = x.floor().long().clamp(max=len(stops) - 2)
     frac = (x - lo)[..., None]
-    stops = _STOPS.to(values.device)
+    stops = stops.to(x.device)
     return stops[lo] * (1 - frac) + stops[lo + 1] * frac
 
 
-def error_image(a: torch.Tensor, b: torch.Tensor, vmax: float = 0.25) -> torch.Tensor:
+def heat(values: torch.Tensor, vmax: float = ERROR_SCALE) -> torch.Tensor:
+    """Map values [...] in [0, vmax] to colours [..., 3] in [0, 1]; larger is brighter."""
+    return _evenly_spaced(_HEAT, values.float() / vmax)
+
+
+def turbo(x: torch.Tensor) -> torch.Tensor:
+    """The turbo colour [..., 3] in [0, 1] of values x [...] in [0, 1] (clamped outside)."""
+    x = x.float().clamp(0.0, 1.0)
+    at = _TURBO_AT.to(x.device)
+    hi = torch.searchsorted(at, x.contiguous(), right=True).clamp(1, len(at) - 1)
+    lo = hi - 1
+    frac = ((x - at[lo]) / (at[hi] - at[lo]))[..., None]
+    stops = _TURBO.to(x.device)
+    return stops[lo] * (1 - frac) + stops[hi] * frac
+
+
+def error_image(a: torch.Tensor, b: torch.Tensor, vmax: float = ERROR_SCALE) -> torch.Tensor:
     """Heat map [H, W, 3] of the per-pixel mean absolute difference of two images [H, W, 3]."""
     return heat((a.float() - b.float()).abs().mean(dim=-1), vmax)
-
-
-# Turbo (Anton Mikhailov, Google, 2019; Apache-2.0): a rainbow map with monotonic lightness in its lower half,
-# here as its published degree-5 polynomial fit, one row of coefficients (x^0 .. x^5) per channel.
-_TURBO = torch.tensor([
-    [0.13572138, 4.61539260, -42.66032258, 132.13108234, -152.94239396, 59.28637943],
-    [0.09140261, 2.19418839, 4.84296658, -14.18503333, 4.27729857, 2.82956604],
-    [0.10667330, 12.64194608, -60.58204836, 110.36276771, -89.90310912, 27.34824973],
-], dtype=torch.float64)
-
-
-def turbo(values: torch.Tensor) -> torch.Tensor:
-    """Map values [...] in [0, 1] (clamped) to Turbo colours [..., 3] in [0, 1]: dark blue, cyan, green,
-    yellow, red, dark red."""
-    x = values.double().clamp(0.0, 1.0)[..., None]
-    powers = x ** torch.arange(6, dtype=torch.float64, device=values.device)
-    return (powers @ _TURBO.to(values.device).T).clamp(0.0, 1.0).float()
 
 
 QUANTILE_LIMIT = 1 << 22
@@ -57,7 +67,8 @@ def depth_image(depth: torch.Tensor, near: float, far: float, opacity: torch.Ten
                 background=(1.0, 1.0, 1.0)) -> torch.Tensor:
     """Depth [H, W] as a Turbo image [H, W, 3]: `near` dark blue to `far` dark red (clamped); where the model
     gives opacity, blended over the background colour by it, so empty space shows the background."""
-    colours = turbo((depth.float() - near) / (far - near))
+    span = max(float(far) - float(near), 1e-9)
+    colours = turbo((depth.float() - float(near)) / span)
     if opacity is None:
         return colours
     alpha = opacity.float().clamp(0.0, 1.0)[..., None]

@@ -104,3 +104,12 @@ def render_image(
         depth=None if out.depth is None else out.depth.reshape(h, w),
         opacity=None if out.opacity is None else out.opacity.reshape(h, w),
     )
+
+
+@torch.inference_mode()
+def gives_depth(model: torch.nn.Module) -> bool:
+    """Whether a model returns a depth for its rays (teachers do; a student only when trained to): one ray tried."""
+    device = model_device(model)
+    origin = torch.zeros(1, 3, device=device)
+    direction = torch.tensor([[0.0, 0.0, -1.0]], device=device)
+    return model(origin, direction).depth is not None

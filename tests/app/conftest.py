@@ -118,9 +118,9 @@ def make_window(qtbot):
         window.close()
         qtbot.waitUntil(lambda: window.is_closed, timeout=30_000)
 
-    def make(path, size=RENDER_SIZE):
+    def make(path, size=RENDER_SIZE, **options):
         session = SceneSession(open_scene(path, CPU), CPU)
-        window = MainWindow(session, "CPU (test)", size)
+        window = MainWindow(session, "CPU (test)", size, **options)
         qtbot.addWidget(window, before_close_func=close_for_real)
         with qtbot.waitExposed(window):  # (pytest-qt's waits are context managers: they wait on leaving)
             window.show()

@@ -50,3 +50,8 @@ def at_rest(window) -> bool:
 
 def wait_at_rest(qtbot, window, timeout: int = 30_000) -> None:
     qtbot.waitUntil(lambda: at_rest(window), timeout=timeout)
+
+
+def changed_image(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two frames differ visibly (another size counts as different)."""
+    return a.shape != b.shape or np.abs(a.astype(int) - b).mean() > 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QScrollArea
 
-from r2l_viewer.app.dialogs import KEYS
+from r2l_viewer.app.bindings import BINDINGS
 from r2l_viewer.app.plots import MIN_LABEL_GAP_PX, format_tick, log_ticks
 
 
@@ -61,7 +61,7 @@ def test_the_status_hint_names_every_key_and_f1_lists_them(qtbot, make_window, d
     qtbot.keyClick(window, Qt.Key.Key_F1)
     box = window.help_box
     assert box is not None and box.isVisible() and not box.isModal()
-    assert all(what in box.text() for _, what in KEYS)
+    assert all(row.what in box.text() for row in BINDINGS)
     box.close()
 
 
