@@ -144,9 +144,10 @@ class Ranks:
 
 
 def first_line(exc: BaseException) -> str:
-    """An exception's message reduced to its first line, without the source location torch puts in front."""
+    """An exception's message reduced to its first sentence, without the source location torch puts in front."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
+    text = text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
+    return text.split(". ", 1)[0]  # (gloo goes on with advice about hanging workers)
 
 
 def is_collective_failure(exc: BaseException) -> bool:

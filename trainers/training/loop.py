@@ -32,7 +32,10 @@ def duration_text(seconds: float) -> str:
 
 class TrainingJob(ABC):
     """A job that optimises one model for `config.steps` steps. Subclasses say how to set up, step, validate
-    and save; `run` is the loop. All randomness comes from `self.generator`, which is saved for resume."""
+    and save; `run` is the loop. All randomness comes from `self.generator`, which is saved for resume.
+
+    Under torchrun every rank runs this loop in step: the stop flag is read through a collective (`stop_agreed`),
+    so all ranks stop, validate and save at the same steps."""
 
     stage: str = "train"
 
@@ -71,7 +74,8 @@ class TrainingJob(ABC):
 
     @abstractmethod
     def save(self, step: int, complete: bool) -> None:
-        """Write the model into the scene checkpoint (and, unless complete, the resume state)."""
+        """Write the model into the scene checkpoint (and, unless complete, the resume state). Under torchrun every
+        rank calls it at the same step and rank 0 alone writes."""
 
     @abstractmethod
     def learning_rate(self, step: int) -> float:
