@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from trainers.distributed import join, leave
+from trainers.distributed import end_process, join, leave, opened_a_group
 from trainers.jobs.distill import Distill
 from trainers.presets import get_preset
 from trainers.storage.workspace import RunContext, Workspace
@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(args.scene, args.steps, args.warmup)
         if result is not None:
             print(json.dumps(result))
+        if opened_a_group():
+            end_process(0)
         return 0
     make_scene(args.scene)
     load = os.getloadavg()[0]

@@ -17,8 +17,8 @@ from r2l_viewer.core.models.nerf import NerfWeightsError
 
 from trainers.cli.args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from trainers.configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
-from trainers.distributed import (DEFAULT_TIMEOUT_S, SHARED_JOBS, environment_world_size, join, launched_by_torchrun,
-                                  leave, program_name, refusal)
+from trainers.distributed import (DEFAULT_TIMEOUT_S, SHARED_JOBS, end_process, environment_world_size, join,
+                                  launched_by_torchrun, leave, opened_a_group, program_name, refusal)
 from trainers.events import STOPPED
 from trainers.export.onnx_export import ExportConfig, export_student
 from trainers.jobs.import_nerf import import_nerf
@@ -265,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = run_command(argv)
+    if opened_a_group():  # a torchrun rank: its process group is closed, end the process now
+        end_process(code)
+    return code
+
+
+def run_command(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command; its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     program = program_name()

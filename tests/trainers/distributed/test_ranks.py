@@ -6,7 +6,7 @@ import torch
 import torch.distributed as dist
 
 from trainers.distributed import (Ranks, RankLost, device_for_rank, first_line, is_collective_failure, join,
-                                  launched_by_torchrun, program_name)
+                                  launched_by_torchrun, opened_a_group, program_name)
 from trainers.storage.workspace import JobError
 
 GLOO_RESET = ("[/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:537] Read error [127.0.0.1]:4496: Connection "
@@ -22,7 +22,7 @@ def no_torchrun(monkeypatch):
 def test_without_torchrun_a_run_is_one_process_and_opens_nothing(no_torchrun):
     ranks, device = join(torch.device("cpu"), timeout_s=1)
     assert not launched_by_torchrun() and ranks == Ranks() and device == torch.device("cpu")
-    assert not dist.is_initialized()
+    assert not dist.is_initialized() and not opened_a_group()  # (so the CLI returns normally, no os._exit)
     assert (ranks.rank, ranks.world, ranks.leader, ranks.active) == (0, 1, True, False)
     assert program_name() == "r2l-train"
 
