@@ -68,7 +68,8 @@ def message_costs(job: Distill, repeats: int = 20) -> dict:
     for _ in range(repeats * 10):
         ranks.any(False)
     agree = (time.perf_counter() - began) / (repeats * 10)
-    micro_batches = -(-len(job.streams) * (job.fresh_rays + job.hard_rays) // job.micro_batch(job.fresh_rays + job.hard_rays))
+    per_stream = job.fresh_rays + job.hard_rays
+    micro_batches = len(job.streams) * -(-per_stream // job.micro_batch(per_stream))
     return {"allreduce_ms": allreduce * 1e3, "agree_ms": agree * 1e3, "agreements_per_step": micro_batches + 2,
             "gradient_mb": gradients.numel() * 4 / 1e6}
 

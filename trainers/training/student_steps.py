@@ -100,8 +100,7 @@ class StudentJob(TrainingJob):
             group["lr"] = self.learning_rate(step) * group.get("lr_scale", 1.0)
         random_states = [s.generator.get_state() for s in self.streams]  # an interrupted step is replayed exactly
         draws = [self._draw(stream) for stream in self.streams]
-        parts = [(k, batch.select(slice(start, start + size))) for k, (_, batch) in enumerate(draws)
-                 for size in [self.micro_batch(len(batch))] for start in range(0, len(batch), size)]
+        parts = self._micro_batches([batch for _, batch in draws])
         rays = sum(len(batch) for _, batch in draws)
         self.optimizer.zero_grad(set_to_none=True)
         model, total, errors = self.trainer(), 0.0, [[] for _ in self.streams]
@@ -123,6 +122,14 @@ class StudentJob(TrainingJob):
         if ranks.active:
             total = ranks.sum([total])[0] / ranks.world
         return total, rays * ranks.world
+
+    def _micro_batches(self, batches: list[RayBatch]) -> list[tuple[int, RayBatch]]:
+        """(stream position, rays) of each forward/backward: every stream's batch in micro-batches, in order."""
+        parts = []
+        for k, batch in enumerate(batches):
+            size = self.micro_batch(len(batch))
+            parts += [(k, batch.select(slice(start, start + size))) for start in range(0, len(batch), size)]
+        return parts
 
     def _forward_backward(self, model, part: RayBatch, generator, rays: int, last: bool):
         """One micro-batch: its share of the loss (squared error summed over its rays / this rank's `rays`) and its
