@@ -60,6 +60,9 @@ class DistillConfig:
     decay_steps: float = param(500_000, "learning rate is multiplied by 0.1 every decay_steps steps", min=1.0)
     hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
     hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
+    ray_streams: int = param(0, "random ray streams the batch is split into, each seeded from the seed and its number, "
+                             "with its own hard-example pool (0: one per torchrun rank, 1 without torchrun); a run "
+                             "draws the same rays on any number of ranks that divides it", min=0, max=4096)
     normalize_points: bool = param(True, "scale ray points to the scene box before encoding (False: raw, as in the paper)")
     points_in_box: bool = param(False, "place each ray's points where it crosses the box the "
                                  "teacher found occupied (the scene box for NeRF teachers), not from near to far as in the paper")
@@ -79,6 +82,9 @@ class FinetuneConfig:
 
     steps: int = param(500, "optimisation steps", min=1, max=10_000_000, gui=True)
     batch_rays: int = param(4096, "rays per step, drawn from all training pixels", min=16, max=1_048_576, gui=True)
+    ray_streams: int = param(0, "random ray streams the batch is split into, each seeded from the seed and its number, "
+                             "with its own hard-example pool (0: one per torchrun rank, 1 without torchrun); a run "
+                             "draws the same rays on any number of ranks that divides it", min=0, max=4096)
     lr: float = param(2e-4, "learning rate (constant)", min=1e-7, max=1.0, gui=True)
     grid_lr: float = param(2e-3, "learning rate of a grid-encoded student's feature planes (constant)", min=1e-7,
                            max=10.0)

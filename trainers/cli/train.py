@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
+import time
 
 from r2l_viewer.core.checkpoint import CheckpointError
 from r2l_viewer.core.config import ConfigError, field_help
@@ -15,6 +17,8 @@ from r2l_viewer.core.models.nerf import NerfWeightsError
 
 from trainers.cli.args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from trainers.configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
+from trainers.distributed import (DEFAULT_TIMEOUT_S, SHARED_JOBS, end_process, environment_world_size, join,
+                                  launched_by_torchrun, leave, opened_a_group, program_name, refusal)
 from trainers.events import STOPPED
 from trainers.export.onnx_export import ExportConfig, export_student
 from trainers.jobs.import_nerf import import_nerf
@@ -110,14 +114,19 @@ def cmd_import_nerf(args) -> int:
 
 class StopOnSignals:
     """Ctrl-C (SIGINT) or SIGTERM (sent by timeout, systemd, docker, job schedulers, torchrun) asks the job to stop
-    cleanly: it saves, and the command exits with 128 + the signal's number. A second signal aborts."""
+    cleanly: it saves, and the command exits with 128 + the signal's number. A second signal aborts, unless it comes
+    within `repeat_grace` seconds of the first: under torchrun a Ctrl-C reaches each process twice, from the
+    terminal and forwarded by torchrun."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self, ctx: RunContext, program: str = "r2l-train",
-                 doing: str = "stopping after the current step and saving"):
+                 doing: str = "stopping after the current step and saving", repeat_grace: float = 0.0,
+                 announce: bool = True):
         self.ctx, self.program, self.doing = ctx, program, doing
+        self.repeat_grace, self.announce = repeat_grace, announce
         self.received: int | None = None
+        self.first_at = 0.0
 
     def __enter__(self):
         self.previous = {signum: signal.signal(signum, self._handle) for signum in self.SIGNALS}
@@ -126,9 +135,12 @@ class StopOnSignals:
     def _handle(self, signum, frame):
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         if self.ctx.stop.is_set():
+            if time.monotonic() - self.first_at < self.repeat_grace:
+                return  # the same request delivered twice
             raise KeyboardInterrupt
-        print(f"\n{self.program}: {name}: {self.doing} ({name} again to abort)", file=sys.stderr)
-        self.received = signum
+        if self.announce:
+            print(f"\n{self.program}: {name}: {self.doing} ({name} again to abort)", file=sys.stderr)
+        self.received, self.first_at = signum, time.monotonic()
         self.ctx.stop.set()
 
     @property
@@ -147,6 +159,13 @@ def given_settings(args) -> frozenset:
     return frozenset(flags | ({"seed"} if args.seed is not None else set()))
 
 
+TORCHRUN_REPEAT_GRACE = 2.0  # seconds within which a second signal is the same Ctrl-C (terminal and torchrun)
+
+
+class SingleProcessOnly(JobError):
+    """A command that runs in one process was started by torchrun with several."""
+
+
 def cmd_job(args) -> int:
     preset = get_preset(args.preset)
     for name in JOB_FLAGS[args.command]:
@@ -156,16 +175,35 @@ def cmd_job(args) -> int:
         seed=0 if args.seed is None else args.seed, resume=args.resume, force=getattr(args, "force", False),
         given=given_settings(args),
     )
-    ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
-    ctx.workspace.check_writable()  # and when the checkpoint cannot be written
+    requested = ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
+    ranks, device = join(requested, args.dist_timeout)  # (under torchrun: one process of several)
+    try:
+        return _run_job(args, preset, ctx, ranks, device)
+    finally:
+        leave(ranks)
+
+
+def _run_job(args, preset, ctx: RunContext, ranks, device) -> int:
+    ctx.ranks, ctx.device, ctx.workspace.quiet = ranks, str(device), not ranks.leader
+    ctx.workspace.check_writable()  # fail now when the checkpoint cannot be written
     events = run_all(preset, ctx) if args.command == "all" else run_job(args.command, preset, ctx)
-    with StopOnSignals(ctx) as signals:
-        last = ProgressPrinter(quiet=args.quiet).consume(events)
+    grace = TORCHRUN_REPEAT_GRACE if launched_by_torchrun() else 0.0
+    with StopOnSignals(ctx, repeat_grace=grace, announce=ranks.leader) as signals:
+        last = ProgressPrinter(quiet=args.quiet or not ranks.leader).consume(events)
+    ranks.barrier("finishing")  # every rank ends with rank 0's files written
+    if not ranks.leader:
+        return signals.exit_code if last is not None and last.kind == STOPPED else 0
     if last is not None and last.kind == STOPPED:
         print("r2l-train: stopped; continue with the same command and --resume", file=sys.stderr)
         return signals.exit_code
     print(f"r2l-train: saved {args.out} (metrics log: {ctx.workspace.metrics_log.name})", file=sys.stderr)
     return 0
+
+
+def refuse_single_process_commands(command: str) -> None:
+    """Under torchrun with several processes, only the jobs whose work the ranks share may run."""
+    if environment_world_size() > 1 and command not in SHARED_JOBS + ("describe", "check-data"):
+        raise SingleProcessOnly(refusal(command))
 
 
 def _add_job_parser(sub, name: str) -> None:
@@ -181,6 +219,9 @@ def _add_job_parser(sub, name: str) -> None:
     if name in FORCE_HELP:
         p.add_argument("--force", action="store_true", help=FORCE_HELP[name])
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--dist-timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                   help="under torchrun: how long a rank waits for the others at a collective before it gives up "
+                   f"with an error (a rank died or hung; default {DEFAULT_TIMEOUT_S:g})")
     for job in JOB_FLAGS[name]:
         add_config_flags(p, JOB_SETTINGS[job], job)
     p.set_defaults(func=cmd_job)
@@ -224,22 +265,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = run_command(argv)
+    if opened_a_group():  # a torchrun rank: its process group is closed, end the process now
+        end_process(code)
+    return code
+
+
+def run_command(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command; its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    program = program_name()
     try:
+        refuse_single_process_commands(args.command)
         return args.func(args)
     except KeyboardInterrupt:
-        print("r2l-train: interrupted", file=sys.stderr)
+        print(f"{program}: interrupted", file=sys.stderr)
         return 130
+    except SingleProcessOnly as exc:  # said once, by rank 0
+        if os.environ.get("RANK", "0") == "0":
+            print(f"{program}: error: {exc}", file=sys.stderr)
+        return 2
     except USER_ERRORS as exc:
         if args.debug:
             raise
-        print(f"r2l-train: error: {exc}", file=sys.stderr)
+        print(f"{program}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         if args.debug:
             raise
-        print(f"r2l-train: error: {describe_os_error(exc)}; fix it (free space, permissions) and run the same "
+        print(f"{program}: error: {describe_os_error(exc)}; fix it (free space, permissions) and run the same "
               "command again (with --resume for a job that saved)", file=sys.stderr)
         return 2
 

@@ -79,7 +79,7 @@ class Distill(StudentJob):
             student_cfg = student_config_for(cfg.student, scene.meta, cfg.normalize_points, box)
             self.student = self.seeded_init(lambda: Student(student_cfg)).to(self.device)
         self.optimizer = student_optimizer(self.student, cfg.lr, cfg.grid_lr)
-        self.pool = self.make_pool(cfg.hard_rays)
+        self.make_streams(cfg.hard_rays, state)
         if cfg.online:
             yield Event(self.stage, LOG, self.start_step, cfg.steps, message=f"rendering {cfg.online_buffer} online views")
             self.source = OnlineViews(teacher, scene.meta, self.pseudo, ctx.seed, cfg.online_buffer,
@@ -137,16 +137,21 @@ class Distill(StudentJob):
 
     def train_step(self, step: int):
         if self.config.online and step > 0 and step % self.config.online_every == 0:
+            interrupted = False
             try:  # part of the step: a stop during it leaves nothing applied, and the resumed run renders it again
                 self.source.refresh(self.ctx.stop)
             except RenderInterrupted:
+                interrupted = True
+            if self.ctx.ranks.any(interrupted):  # (every rank renders the same views into its own buffer)
                 return None
         return super().train_step(step)
 
     def save(self, step: int, complete: bool) -> None:
+        state = None if complete else self.student_state(step)  # (on every rank: it collects their ray streams)
+        if not self.ctx.ranks.leader:
+            return
         self.store_student(self.student, step, complete, online=self.config.online or None, views=self.views)
-        if not complete:
-            state = self.student_state(step)
+        if state is not None:
             if self.config.online:
                 state["online_next"] = self.online_views_before(step)
             self.ctx.workspace.save_state(self.stage, state)

@@ -37,7 +37,7 @@ class Finetune(StudentJob):
         state = self.resume_state()
         self.student = model_from_record(state["model"] if state else scene.student, self.device).train()
         self.optimizer = student_optimizer(self.student, self.config.lr, self.config.grid_lr)
-        self.pool = self.make_pool(0)
+        self.make_streams(0, state)
         dataset = self.ctx.dataset(("train", "val"))
         self.source = SplitViews(dataset.split("train"))
         self.choose_validation_views(dataset)
@@ -63,9 +63,12 @@ class Finetune(StudentJob):
 
     def save(self, step: int, complete: bool) -> None:
         self.last_metrics = {"val_psnr": self.best_psnr, "before_psnr": self.before}
+        state = None if complete else self.student_state(step)  # (on every rank: it collects their ray streams)
+        if not self.ctx.ranks.leader:
+            return
         self.store_student(self.best, step, complete, best_step=self.best_step)
-        if not complete:
-            self.ctx.workspace.save_state(self.stage, self.student_state(step) | {
+        if state is not None:
+            self.ctx.workspace.save_state(self.stage, state | {
                 "best": model_entry(self.best), "before": self.before,
                 "best_psnr": self.best_psnr, "best_step": self.best_step,
             })

@@ -49,10 +49,13 @@ def render_pseudo_view(teacher, meta, config: PseudoConfig, seed: int, index: in
 
 
 class _ShardBuffer:
-    def __init__(self):
-        self.rgb, self.depth, self.poses, self.focals = [], [], [], []
+    """The views of one shard as they are rendered."""
 
-    def add(self, rgb, depth, pose, focal):
+    def __init__(self):
+        self.first, self.rgb, self.depth, self.poses, self.focals = None, [], [], [], []
+
+    def add(self, index, rgb, depth, pose, focal):
+        self.first = index if self.first is None else self.first
         self.rgb.append(to_preview(rgb))
         self.depth.append(depth.numpy().astype(np.float16))
         self.poses.append(pose.numpy())
@@ -61,16 +64,42 @@ class _ShardBuffer:
     def __len__(self):
         return len(self.rgb)
 
-    def flush_into(self, store: PseudoStore) -> dict | None:
+    def flush_into(self, store: PseudoStore, pending: list | None) -> None:
+        """Write the views as a shard: recorded at once (one process), or pending until rank 0 publishes every
+        rank's shards (torchrun: `pending` collects their entries)."""
         if not self.rgb:
-            return None
-        manifest = store.append(np.stack(self.rgb), np.stack(self.depth), np.stack(self.poses), np.array(self.focals))
+            return
+        arrays = (np.stack(self.rgb), np.stack(self.depth), np.stack(self.poses), np.array(self.focals))
+        if pending is None:
+            store.append(*arrays, first=self.first)
+        else:
+            pending.append(store.write_pending(self.first, *arrays))
         self.__init__()
-        return manifest
+
+
+def view_runs(missing: list[int], shard_images: int) -> list[list[int]]:
+    """The views still to render as shards: runs of consecutive missing views, each within one block of
+    `shard_images` views (block b holds views b*shard_images...), so shards fall where an uninterrupted run puts
+    them."""
+    runs: list[list[int]] = []
+    for index in missing:
+        if runs and index == runs[-1][-1] + 1 and index // shard_images == runs[-1][0] // shard_images:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def share_of(runs: list[list[int]], shard_images: int, rank: int, world: int) -> list[list[int]]:
+    """The runs rank `rank` of `world` renders: those in blocks whose number is `rank` modulo `world`. Decided by
+    the view numbers alone, so the same views land in the same shards whatever the number of ranks."""
+    return [run for run in runs if (run[0] // shard_images) % world == rank]
 
 
 def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
-    """Render `config.images` views with the scene's teacher; resumable view by view."""
+    """Render `config.images` views with the scene's teacher; resumable view by view. Under torchrun each rank
+    renders its share of the views (see `share_of`) into its own shards, and rank 0 publishes them in the manifest
+    once every rank has finished; the ranks check for a stop together after every view."""
     validate(config)
     ctx.workspace.check_writable()
     scene = ctx.require_scene("teacher")
@@ -78,37 +107,61 @@ def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
     live = PseudoStore(ctx.workspace.pseudo_dir)
     config = _resumed_settings(config, ctx, scene, live)
     settings = to_dict(config) | {"seed": ctx.seed}
-    store, start, notes = _open_store(ctx, live, settings, scene)
-    total = config.images
+    ranks = ctx.ranks
+    folder, notes = ranks.leader_does(lambda: _open_store(ctx, live, settings, scene))  # rank 0 writes; others wait
+    store, total = PseudoStore(folder), config.images
     for message in notes:
-        yield from ctx.workspace.emit(Event(STAGE, LOG, start, total, message=message))
+        yield from ctx.workspace.emit(Event(STAGE, LOG, store.manifest()["images"], total, message=message))
+    runs = view_runs(store.missing_views(total), config.shard_images)
+    mine = share_of(runs, config.shard_images, ranks.rank, ranks.world)
+    rounds = max(sum(map(len, share_of(runs, config.shard_images, r, ranks.world))) for r in range(ranks.world))
+    done, pending = store.manifest()["images"], [] if ranks.active else None
     chunk = rays_per_call(teacher, ctx.torch_device, config.render_chunk)
     buffer, meter, last_preview, began = _ShardBuffer(), RateMeter(0.8), 0.0, time.perf_counter()
     pixels = scene.meta.intrinsics.height * scene.meta.intrinsics.width
-    for index in range(start, total):
-        try:
-            if ctx.stop.is_set():
-                raise RenderInterrupted
-            rgb, depth, pose, focal = render_pseudo_view(teacher, scene.meta, config, ctx.seed, index, ctx.stop, chunk)
-        except RenderInterrupted:
-            buffer.flush_into(store)
-            yield from ctx.workspace.emit(_stopped(store, live, scene, total))
-            return
-        buffer.add(rgb, depth, pose, focal)
-        if len(buffer) >= config.shard_images:
-            buffer.flush_into(store)
-        meter.update(pixels)
-        preview = None
-        if time.perf_counter() - last_preview > PREVIEW_SECONDS:
-            preview, last_preview = small_preview(rgb), time.perf_counter()
-        yield from ctx.workspace.emit(Event(
-            STAGE, PROGRESS, index + 1, total, rays_per_s=meter.rate, eta_s=meter.eta(total - index - 1),
-            preview=preview, metrics={"images_per_s": (meter.rate or 0.0) / pixels}))
-    buffer.flush_into(store)
+    queue = [(index, k == len(run) - 1) for run in mine for k, index in enumerate(run)]  # (view, ends its shard)
+    stopped = False
+    for turn in range(rounds):
+        rgb = None
+        if turn < len(queue):
+            index, last = queue[turn]
+            try:
+                rgb, depth, pose, focal = render_pseudo_view(teacher, scene.meta, config, ctx.seed, index, ctx.stop, chunk)
+                buffer.add(index, rgb, depth, pose, focal)
+                if last:
+                    buffer.flush_into(store, pending)
+            except RenderInterrupted:  # (the stop flag is set: the ranks agree on it next)
+                rgb = None
+        stopped, (rendered,) = ranks.agree(ctx.stop.is_set(), rgb is not None)
+        if rendered:
+            done += int(rendered)
+            meter.update(pixels * int(rendered))
+            preview = None
+            if rgb is not None and time.perf_counter() - last_preview > PREVIEW_SECONDS:
+                preview, last_preview = small_preview(rgb), time.perf_counter()
+            yield from ctx.workspace.emit(Event(
+                STAGE, PROGRESS, done, total, rays_per_s=meter.rate, eta_s=meter.eta((total - done) / max(rendered, 1)),
+                preview=preview, metrics={"images_per_s": (meter.rate or 0.0) / pixels}))
+        if stopped:
+            break
+    buffer.flush_into(store, pending)
+    everyone = ranks.gather(pending)  # waits until every rank has written its shards
+    event = ranks.leader_does(lambda: _publish(store, live, scene, everyone, stopped, total, time.perf_counter() - began))
+    yield from ctx.workspace.emit(event)
+
+
+def _publish(store: PseudoStore, live: PseudoStore, scene, pending: list | None, stopped: bool, total: int,
+             seconds: float) -> Event:
+    """Rank 0, once every rank has finished: record the ranks' shards (torchrun), then put a complete set in place
+    (or say where a stopped one is kept)."""
+    if pending is not None and any(pending):
+        store.publish([entry for entries in pending for entry in entries])
+    if stopped:
+        return _stopped(store, live, scene, total)
     manifest = store.finish()
     if store.folder != live.folder:
         replace_store(store, live)
-    yield from ctx.workspace.emit(_done(manifest, total, time.perf_counter() - began))
+    return _done(manifest, total, seconds)
 
 
 def _done(manifest: dict, total: int, seconds: float) -> Event:
@@ -161,9 +214,9 @@ def _resumed_settings(config: PseudoConfig, ctx: RunContext, scene, live: Pseudo
     return resumed_config(STAGE, config, saved, ctx.given, free=("images",))
 
 
-def _open_store(ctx: RunContext, live: PseudoStore, settings: dict, scene) -> tuple[PseudoStore, int, list[str]]:
-    """The store to write into, the first view to render and notes for the user. With --resume: the unfinished
-    set (a new one being built, else the live one) when it matches; otherwise a new set beside the live one."""
+def _open_store(ctx: RunContext, live: PseudoStore, settings: dict, scene) -> tuple:
+    """The folder of the store to write into and notes for the user. With --resume: the unfinished set (a new one
+    being built, else the live one) when it matches; otherwise a new set beside the live one."""
     teacher_id, notes = scene.teacher.get("id"), []
     pending = PseudoStore(ctx.workspace.pseudo_new_dir)
     candidate = pending if pending.exists else live if live.exists else None
@@ -175,11 +228,11 @@ def _open_store(ctx: RunContext, live: PseudoStore, settings: dict, scene) -> tu
             start = _continue(candidate, manifest, settings)
             if start:
                 notes.append(f"resuming after {start} views already on disk")
-            return candidate, start, notes + _teacher_notes(scene)
+            return candidate.folder, notes + _teacher_notes(scene)
         notes.append(f"the pseudo data in {candidate.folder.name} was rendered by another teacher; rendering a new set")
     meta = scene.meta
     pending.create(meta.intrinsics.height, meta.intrinsics.width, settings["images"], teacher_id, settings)
-    return pending, 0, notes + _teacher_notes(scene)
+    return pending.folder, notes + _teacher_notes(scene)
 
 
 def _continue(store: PseudoStore, manifest: dict, settings: dict) -> int:

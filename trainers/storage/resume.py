@@ -50,6 +50,18 @@ def conflict_error(stage: str, conflicts: list[tuple[str, object, object]]) -> J
     )
 
 
+def with_defaults(saved: dict, defaults: dict) -> dict:
+    """A saved config with the settings added to the job since it was saved filled in with their defaults (a new
+    setting's default keeps the old behaviour)."""
+    filled = dict(saved)
+    for key, value in defaults.items():
+        if key not in filled:
+            filled[key] = value
+        elif isinstance(value, dict) and isinstance(filled[key], dict):
+            filled[key] = with_defaults(filled[key], value)
+    return filled
+
+
 def _set(config: dict, dotted: str, value) -> None:
     *parents, last = dotted.split(".")
     for part in parents:
@@ -66,6 +78,7 @@ def resumed_config(stage: str, config, saved: dict, given: frozenset | None, fre
     all of them count as given) taken from the interrupted run's `saved` config. A given setting that differs is a
     JobError naming both values, unless it is in `free` (the job decides about those)."""
     now = to_dict(config)
+    saved = with_defaults(saved, to_dict(type(config)()))
     conflicts = []
     for name in changed_settings(saved, now):
         before, after = setting(saved, name), setting(now, name)

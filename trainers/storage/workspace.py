@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ class Workspace:
     """The scene checkpoint and, beside it, `<stem>.metrics.jsonl`, `<stem>.resume/` and `<stem>.pseudo/`."""
 
     checkpoint: Path
+    quiet: bool = False  # write no metrics log (the ranks of a torchrun run other than rank 0)
     _last_progress_log: dict = field(default_factory=dict, repr=False)
     _log_failed: bool = field(default=False, repr=False)
 
@@ -73,7 +75,7 @@ class Workspace:
         folder = self.checkpoint.parent
         if self.checkpoint.is_dir():
             raise JobError(f"{self.checkpoint}: is a folder; give --out a file name such as {self.checkpoint / 'scene.ckpt'}")
-        probe = folder / f".{self.checkpoint.name}.write-test"
+        probe = folder / f".{self.checkpoint.name}.{os.getpid()}.write-test"  # one per process: ranks probe at once
         try:
             folder.mkdir(parents=True, exist_ok=True)
             probe.write_bytes(b"")
@@ -84,7 +86,7 @@ class Workspace:
     def log(self, event: Event) -> str | None:
         """Append one event to the JSON-lines metrics log. A failure does not stop the job: the first one is
         returned as a message (then the log is off); later calls return None."""
-        if self._log_failed:
+        if self._log_failed or self.quiet:
             return None
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S")} | event.to_record()
         try:
@@ -129,6 +131,12 @@ class Workspace:
             pass  # absent, or still holding another job's state
 
 
+def _one_process():
+    from trainers.distributed import Ranks  # (here: trainers.distributed imports this module)
+
+    return Ranks()
+
+
 def data_key(data: str) -> str:
     """A dataset source as recorded for resume checks: 'demo', or the folder's absolute path."""
     return data if data == "demo" else str(Path(data).expanduser().resolve())
@@ -147,6 +155,8 @@ class RunContext:
     force: bool = False
     given: frozenset | None = None  # settings the user gave ('distill.steps', 'seed'); None: all of them
     stop: threading.Event = field(default_factory=threading.Event)
+    ranks: object = field(default_factory=_one_process)  # a trainers.distributed.Ranks: this process's place in a
+    # torchrun run (rank 0 of 1 without torchrun)
     _datasets: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):

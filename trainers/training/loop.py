@@ -32,7 +32,10 @@ def duration_text(seconds: float) -> str:
 
 class TrainingJob(ABC):
     """A job that optimises one model for `config.steps` steps. Subclasses say how to set up, step, validate
-    and save; `run` is the loop. All randomness comes from `self.generator`, which is saved for resume."""
+    and save; `run` is the loop. All randomness comes from `self.generator`, which is saved for resume.
+
+    Under torchrun every rank runs this loop in step: the stop flag is read through a collective (`stop_agreed`),
+    so all ranks stop, validate and save at the same steps."""
 
     stage: str = "train"
 
@@ -71,7 +74,8 @@ class TrainingJob(ABC):
 
     @abstractmethod
     def save(self, step: int, complete: bool) -> None:
-        """Write the model into the scene checkpoint (and, unless complete, the resume state)."""
+        """Write the model into the scene checkpoint (and, unless complete, the resume state). Under torchrun every
+        rank calls it at the same step and rank 0 alone writes."""
 
     @abstractmethod
     def learning_rate(self, step: int) -> float:
@@ -160,8 +164,9 @@ class TrainingJob(ABC):
             yield from self._log(0, note)
         step = self.start_step
         try:
-            for event in self.setup():
-                yield from self._emit(event)
+            if not (yield from self._set_up()):
+                yield from self._stop(self.current_step)
+                return
             if self.start_step:
                 yield from self._log(step, f"resuming at step {self.start_step}")
             yield from self._train(step)
@@ -170,6 +175,21 @@ class TrainingJob(ABC):
         except OSError as exc:
             raise self._failure(describe_os_error(exc)) from None
 
+    def _set_up(self) -> Iterator[Event]:
+        """`setup`, returning False when a stop interrupted it (on any rank: they agree, and stop together)."""
+        interrupted = False
+        try:
+            for event in self.setup():
+                yield from self._emit(event)
+        except RenderInterrupted:  # a render in setup saw the stop flag
+            interrupted = True
+        return not self.ctx.ranks.any(interrupted)
+
+    def stop_agreed(self) -> bool:
+        """Whether to stop now: the stop flag, or under torchrun any rank's stop flag (a collective, so every rank
+        takes the same decision at the same point, and a stop anywhere stops all within a micro-batch)."""
+        return self.ctx.ranks.any(self.ctx.stop.is_set())
+
     def _train(self, step: int) -> Iterator[Event]:
         total = self.config.steps
         if self.validation_pending and step < total:  # (at the end, the final validation below is that one)
@@ -177,7 +197,7 @@ class TrainingJob(ABC):
         meter, self._last_report = RateMeter(), 0.0
         self._started = time.perf_counter() - self.elapsed
         while step < total:
-            if self.ctx.stop.is_set():
+            if self.stop_agreed():
                 yield from self._stop(step)
                 return
             lr = self.learning_rate(step)
@@ -188,7 +208,8 @@ class TrainingJob(ABC):
             yield from self._after_step(step, total, result, lr, meter)
         yield from self._validation(step, total)
         self._save(step, complete=True)
-        self.ctx.workspace.drop_state(self.stage)
+        if self.ctx.ranks.leader:
+            self.ctx.workspace.drop_state(self.stage)
         yield from self._emit(Event(self.stage, DONE, step, total, metrics=self.last_metrics, message=self.summary()))
 
     def _after_step(self, step: int, total: int, result: tuple, lr: float, meter: RateMeter) -> Iterator[Event]:
@@ -270,7 +291,7 @@ class TrainingJob(ABC):
     def _failure(self, text: str) -> JobError:
         """An OS error during training as a JobError; the state is saved first when a step ran since the last save."""
         step = self.current_step
-        if step > max(self.start_step, self.last_saved):
+        if step > max(self.start_step, self.last_saved) and not self.ctx.ranks.active:  # (a save needs every rank)
             try:
                 self.save(step, complete=False)
                 return JobError(f"{self.stage}: {text}; saved at step {step}: fix it, then run the same command "

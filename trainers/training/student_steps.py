@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.precision import autocast
-from r2l_viewer.core.render import render_image
+from r2l_viewer.core.render import RenderInterrupted, render_image
 
 from trainers.events import small_preview
-from trainers.training.hard_examples import HardExamplePool
 from trainers.training.loop import TrainingJob
+from trainers.training.ray_streams import RayStream, make_streams, per_stream, saved_streams, stream_count
 from trainers.training.responsive import rays_per_call
 from trainers.storage.scene_io import add_history, model_entry, stage_text
 from trainers.jobs.teacher import validation_views
@@ -18,7 +21,6 @@ from trainers.training.views import RayBatch
 
 MICRO_BATCH_CPU = 8192  # rays per forward/backward on a CPU at most (fewer for big students, see rays_per_call)
 RENDER_CHUNK = 8192  # rays per call when rendering validation views (fewer on a CPU for big models)
-POOL_BATCHES = 8  # the hard-example pool holds this many batches' worth of hard rays
 
 
 def student_optimizer(student, lr: float, grid_lr: float) -> torch.optim.Adam:
@@ -41,13 +43,28 @@ def describe_student(record: dict) -> str:
 
 class StudentJob(TrainingJob):
     """A student optimisation job. Subclasses set `self.student`, `self.source` (a ViewSet), `self.optimizer`,
-    `self.val` (a split), `self.val_index` and optionally `self.teacher_renders`."""
+    `self.val` (a split), `self.val_index`, optionally `self.teacher_renders`, and call `make_streams` in setup.
+
+    Under torchrun every rank runs the same steps on its own ray streams (see ray_streams) through
+    DistributedDataParallel, which averages the gradients: each rank's loss is the mean over its own rays, and
+    as every rank draws the same number, their average is the mean over the global batch, as on one process.
+    Validation views are shared out between the ranks and their PSNRs summed; rank 0 alone writes."""
 
     stage_name = "distilled"
     teacher_renders: list[torch.Tensor] | None = None
+    _parallel = None  # the student wrapped in DistributedDataParallel (several ranks only)
 
-    def make_pool(self, hard_rays: int) -> HardExamplePool:
-        return HardExamplePool(hard_rays * POOL_BATCHES if hard_rays else 0)
+    def make_streams(self, hard_rays: int, state: dict | None) -> None:
+        """This rank's ray streams, restored from `state` when resuming (see ray_streams)."""
+        ranks, flag = self.ctx.ranks, f"--{self.stage}"
+        saved = saved_streams(state) if state is not None else None
+        count = stream_count(self.config.ray_streams, len(saved) if saved else None, ranks.world, f"{flag}.ray_streams")
+        self.stream_total = count
+        self.fresh_rays = per_stream(self.config.batch_rays, count, f"{flag}.batch_rays")
+        self.hard_rays = per_stream(hard_rays, count, f"{flag}.hard_rays")
+        self.streams = make_streams(self.ctx.seed, count, ranks.rank, ranks.world, self.hard_rays, self.generator)
+        for stream in self.streams if saved else ():
+            stream.load(saved[stream.index])
 
     def micro_batch(self, n: int) -> int:
         """Rays per forward/backward: the whole batch on a GPU; on a CPU few enough that one takes well under a
@@ -58,39 +75,81 @@ class StudentJob(TrainingJob):
             self._micro_rays = rays_per_call(self.student, self.device, MICRO_BATCH_CPU, training=True)
         return min(n, self._micro_rays)
 
+    def trainer(self) -> torch.nn.Module:
+        """The model the steps run: the student, wrapped in DistributedDataParallel when several ranks train it
+        (every parameter gets a gradient every step; its buffers are constants, so they are not synchronised at
+        each forward)."""
+        ranks = self.ctx.ranks
+        if not ranks.active:
+            return self.student
+        if self._parallel is None:
+            with ranks.watch("setting up the shared student"):
+                ids = [self.device.index] if self.device.type == "cuda" else None
+                self._parallel = DistributedDataParallel(self.student, device_ids=ids, forward_sync_buffers=False)
+        return self._parallel
+
+    def _draw(self, stream: RayStream) -> tuple[RayBatch, RayBatch]:
+        """A stream's fresh rays and its whole batch (fresh and hard rays) on the device."""
+        fresh = self.source.sample(self.fresh_rays, stream.generator)
+        hard = stream.pool.sample(self.hard_rays, stream.generator)
+        return fresh, (RayBatch.cat([fresh, hard]) if hard is not None else fresh).to(self.device)
+
     def train_step(self, step: int):
         cfg = self.config
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(step) * group.get("lr_scale", 1.0)
-        random_state = self.generator.get_state()  # an interrupted step is replayed exactly on resume
-        fresh = self.source.sample(cfg.batch_rays, self.generator)
-        hard = self.pool.sample(getattr(cfg, "hard_rays", 0), self.generator)
-        batch = (RayBatch.cat([fresh, hard]) if hard is not None else fresh).to(self.device)
+        random_states = [s.generator.get_state() for s in self.streams]  # an interrupted step is replayed exactly
+        draws = [self._draw(stream) for stream in self.streams]
+        parts = self._micro_batches([batch for _, batch in draws])
+        rays = sum(len(batch) for _, batch in draws)
         self.optimizer.zero_grad(set_to_none=True)
-        total, errors, size = 0.0, [], self.micro_batch(len(batch))
-        for start in range(0, len(batch), size):
-            if self.ctx.stop.is_set():
+        model, total, errors = self.trainer(), 0.0, [[] for _ in self.streams]
+        for n, (k, part) in enumerate(parts):
+            if self.stop_agreed():
                 self.optimizer.zero_grad(set_to_none=True)
-                self.generator.set_state(random_state)
+                for stream, state in zip(self.streams, random_states):
+                    stream.generator.set_state(state)
                 return None
-            part = batch.select(slice(start, start + size))
-            with autocast(self.device, cfg.precision):  # bf16 matrix products; the loss in fp32
-                out = self.student(part.origins, part.directions, randomize=True, generator=self.generator)
-            error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
-            loss = error.sum() / len(batch)
-            loss.backward()
+            loss, error = self._forward_backward(model, part, self.streams[k].generator, rays, n == len(parts) - 1)
             total += float(loss.detach())
-            errors.append(error.detach())
+            errors[k].append(error.detach())
         self.optimizer.step()
         hard_fraction = getattr(cfg, "hard_fraction", 0.0)
-        if hard_fraction and self.pool.capacity:
-            self.pool.add(fresh, torch.cat(errors)[: len(fresh)].cpu(), hard_fraction)
-        return total, len(batch)
+        for stream, (fresh, _), stream_errors in zip(self.streams, draws, errors):
+            if hard_fraction and stream.pool.capacity:
+                stream.pool.add(fresh, torch.cat(stream_errors)[: len(fresh)].cpu(), hard_fraction)
+        ranks = self.ctx.ranks
+        if ranks.active:
+            total = ranks.sum([total])[0] / ranks.world
+        return total, rays * ranks.world
+
+    def _micro_batches(self, batches: list[RayBatch]) -> list[tuple[int, RayBatch]]:
+        """(stream position, rays) of each forward/backward: every stream's batch in micro-batches, in order."""
+        parts = []
+        for k, batch in enumerate(batches):
+            size = self.micro_batch(len(batch))
+            parts += [(k, batch.select(slice(start, start + size))) for start in range(0, len(batch), size)]
+        return parts
+
+    def _forward_backward(self, model, part: RayBatch, generator, rays: int, last: bool):
+        """One micro-batch: its share of the loss (squared error summed over its rays / this rank's `rays`) and its
+        rays' errors; gradients are accumulated, and averaged over the ranks with the `last` one."""
+        quiet = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
+        with quiet:
+            with autocast(self.device, self.config.precision):  # bf16 matrix products; the loss in fp32
+                out = model(part.origins, part.directions, randomize=True, generator=generator)
+            error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
+            loss = error.sum() / rays
+            with self.ctx.ranks.watch("averaging the gradients"):
+                loss.backward()
+        return loss, error
 
     @torch.no_grad()
     def validate(self, step: int):
+        """Each rank renders its share of the validation views; the PSNRs are summed over the ranks. A stop during
+        the renders stops every rank (RenderInterrupted)."""
         self.student.eval()
-        real, versus_teacher, preview = [], [], None
+        real, versus_teacher, preview, interrupted = [], [], None, False
         chunk = rays_per_call(self.student, self.device, RENDER_CHUNK)
         try:
             for k, i in enumerate(self.val_index):
@@ -103,27 +162,43 @@ class StudentJob(TrainingJob):
                     reference = self.teacher_renders[k]
                 if preview is None:
                     preview = small_preview(torch.cat([out, reference], dim=1))
+        except RenderInterrupted:
+            if not self.ctx.ranks.active:
+                raise
+            interrupted = True
         finally:
             self.student.train()
-        metrics = {"val_psnr": sum(real) / len(real)}
-        if versus_teacher:
-            metrics["teacher_psnr"] = sum(versus_teacher) / len(versus_teacher)
+        stop, sums = self.ctx.ranks.agree(interrupted, sum(real), len(real), sum(versus_teacher), len(versus_teacher))
+        if stop:
+            raise RenderInterrupted("render stopped")
+        metrics = {"val_psnr": sums[0] / sums[1]}
+        if sums[3]:
+            metrics["teacher_psnr"] = sums[2] / sums[3]
         return metrics, preview
 
     def choose_validation_views(self, dataset) -> None:
+        """The validation views: this rank's share of them (all of them on one process)."""
         self.val = dataset.split("val")
-        self.val_index = validation_views(self.val, self.config.val_views)
+        ranks = self.ctx.ranks
+        self.val_index = validation_views(self.val, self.config.val_views)[ranks.rank::ranks.world]
 
     def resume_student_state(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
-        self.pool.load_state_dict(state["pool"])
 
-    def student_state(self, step: int) -> dict:
-        return self.base_state(step) | {
+    def student_state(self, step: int) -> dict | None:
+        """The resume state, with every rank's ray streams (a collective); None on ranks other than 0."""
+        gathered = self.ctx.ranks.gather([stream.state() for stream in self.streams])
+        if gathered is None:
+            return None
+        streams = [state for rank_states in gathered for state in rank_states]
+        state = self.base_state(step) | {
             "model": model_entry(self.student),
             "optimizer": self.optimizer.state_dict(),
-            "pool": self.pool.state_dict(),
+            "pool": streams[0]["pool"],
         }
+        if len(streams) > 1:
+            state["streams"] = streams
+        return state
 
     def store_student(self, model, step: int, complete: bool, **info) -> None:
         """Put a student into the scene checkpoint with its stage and validation figures."""

@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from r2l_viewer.core.checkpoint import load_payload, load_scene
+from r2l_viewer.core.checkpoint import atomic_save, load_payload, load_scene
 from trainers.cli import train as cli
 from trainers.cli.train import main
 from trainers.events import DONE, LOG, PROGRESS, STOPPED
@@ -91,3 +91,21 @@ def test_pseudo_resume_keeps_the_saved_count_and_a_new_set_notes_the_unfinished_
     events = list(run_job("pseudo", preset, context(folder)))
     notes = [e.message for e in events if e.kind == LOG and "unfinished pseudo set" in e.message]
     assert len(notes) == 1 and "(3 of 20 views)" in notes[0] and "--resume" in notes[0]
+
+
+def test_a_run_saved_before_a_setting_existed_continues_with_its_default(interrupted_distill):
+    """States saved before `ray_streams` existed (one stream, the old behaviour) resume as they were."""
+    folder, step = interrupted_distill
+    state_path = folder / "scene.resume" / "distill.pt"
+    state = load_payload(state_path)
+    del state["config"]["ray_streams"]
+    atomic_save(state_path, state)
+    events = list(run_job("distill", _saved_preset(state), context(folder, resume=True, given=frozenset())))
+    assert events[-1].kind == DONE and events[-1].step == 40
+    assert any(e.kind == LOG and f"resuming at step {step}" in e.message for e in events)
+
+
+def _saved_preset(state: dict):
+    preset = tiny_preset()
+    preset.distill = dataclasses.replace(preset.distill, steps=state["config"]["steps"])
+    return preset
