@@ -12,7 +12,7 @@ from r2l_viewer.core.chunk_team import TEAM_CHUNK, map_chunks, shared_cpu_team
 from r2l_viewer.core.fast_student import fast_path
 from r2l_viewer.core.models.base import RenderOutput
 from r2l_viewer.core.rays import camera_rays
-from r2l_viewer.core.render import RenderInterrupted, StopFlag, model_device, render_image, render_rays, \
+from r2l_viewer.core.render import RenderInterrupted, StopFlag, model_device, render_image, \
     stop_requested
 
 from trainers.training.responsive import rays_per_call
@@ -45,14 +45,6 @@ class FrameRenderer:
         if parts is None:
             raise RenderInterrupted("render stopped")
         return RenderOutput(rgb=torch.cat(parts).reshape(intrinsics.height, intrinsics.width, 3).cpu())
-
-
-def gives_depth(model: torch.nn.Module) -> bool:
-    """Whether a model returns depth, asked of one ray in front of the origin (nothing is rendered otherwise)."""
-    device = model_device(model)
-    origin = torch.tensor([[0.0, 0.0, 5.0]], device=device)
-    direction = torch.tensor([[0.0, 0.0, -1.0]], device=device)
-    return render_rays(model, origin, direction).depth is not None
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -13,14 +13,14 @@ from r2l_viewer.core.camera_path_json import load_camera_path
 from r2l_viewer.core.checkpoint import SceneCheckpoint
 from r2l_viewer.core.colormap import depth_image, depth_range
 from r2l_viewer.core.config import validate
-from r2l_viewer.core.render import RenderInterrupted
+from r2l_viewer.core.render import RenderInterrupted, gives_depth
 from r2l_viewer.core.standard_paths import is_forward_facing, standard_path
 
 from trainers.configs import VideoConfig
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview
 from trainers.storage.scene_io import stage_text
 from trainers.video.files import check_output, open_writer
-from trainers.video.frames import FrameRenderer, gives_depth, side_by_side, to_uint8
+from trainers.video.frames import FrameRenderer, side_by_side, to_uint8
 from trainers.storage.workspace import JobError, RunContext
 
 STAGE = "video"
