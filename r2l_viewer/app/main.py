@@ -17,15 +17,10 @@ SCREENSHOT_TIMEOUT_S = 55.0
 # imported, which is why this module imports torch only inside functions. An explicit setting is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from trainers.cli.args import frame_size  # noqa: E402 (it imports no torch)
 
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got '{text}'") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"size {text} out of range (16 to 8192 pixels a side)")
-    return width, height
+
+parse_size = frame_size(16, 8192)  # the live view's size at rest (--size), as r2l-render reads its --size
 
 
 def parse_divider(text: str) -> float:

@@ -41,6 +41,22 @@ def _tuple_parser(kind):
     return parse
 
 
+def frame_size(minimum: int, maximum: int):
+    """An argparse type for a frame size 'WIDTHxHEIGHT' in pixels ('400x400'), each side from `minimum` to `maximum`."""
+
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            width, height = (int(part) for part in text.lower().replace("*", "x").split("x"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 400x400, got '{text}'") \
+                from None
+        if not (minimum <= width <= maximum and minimum <= height <= maximum):
+            raise argparse.ArgumentTypeError(f"size {text} out of range ({minimum} to {maximum} pixels a side)")
+        return width, height
+
+    return parse
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:

@@ -9,7 +9,7 @@ from r2l_viewer.core.camera_path import CameraPathError
 from r2l_viewer.core.config import field_help, validate
 
 from trainers.cli.train import USER_ERRORS, StopOnSignals
-from trainers.cli.args import BriefArgumentParser
+from trainers.cli.args import BriefArgumentParser, frame_size
 from trainers.configs import VideoConfig
 from trainers.events import DONE
 from trainers.cli.progress import ProgressPrinter
@@ -17,18 +17,6 @@ from trainers.video.job import RenderVideo
 from trainers.storage.workspace import RunContext, Workspace, describe_os_error
 
 PROGRAM = "r2l-render"
-
-
-def frame_size(text: str) -> tuple[int, int]:
-    """An argparse type: WxH, two whole numbers of pixels ('400x400')."""
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        width, height = (int(p) for p in parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 400x400, got '{text}'") from None
-    if width < 8 or height < 8:
-        raise argparse.ArgumentTypeError(f"expected at least 8x8 pixels, got {width}x{height}")
-    return width, height
 
 
 def positive_float(text: str) -> float:
@@ -51,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=field_help(VideoConfig, "model") + " (default: student)")
     p.add_argument("--output", default="rgb", choices=("rgb", "depth"),
                    help=field_help(VideoConfig, "output") + " (default: rgb)")
-    p.add_argument("--size", type=frame_size, metavar="WxH", help=field_help(VideoConfig, "size").replace(
+    p.add_argument("--size", type=frame_size(8, 8192), metavar="WxH", help=field_help(VideoConfig, "size").replace(
         "width,height", "WIDTHxHEIGHT"))
     p.add_argument("--fps", type=positive_float, help=field_help(VideoConfig, "fps"))
     p.add_argument("--quality", type=int, default=8, choices=range(1, 11), metavar="1-10",
