@@ -62,7 +62,7 @@ def _print(result: dict, as_json: bool) -> None:
         if isinstance(value, dict):
             print(f"{key}:")
             for k, v in value.items():
-                print(f"  {k}: {v:,}" if isinstance(v, int) else f"  {k}: {v}")
+                print(f"  {k}: {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"  {k}: {v}")
         else:
             print(f"{key}: {value}")
 

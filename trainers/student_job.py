@@ -41,10 +41,26 @@ def describe_student(record: dict) -> str:
 
 class StudentJob(TrainingJob):
     """A student optimisation job. Subclasses set `self.student`, `self.source` (a ViewSet), `self.optimizer`,
-    `self.val` (a split), `self.val_index` and optionally `self.teacher_renders`."""
+    `self.val` (a split), `self.val_index` and optionally `self.teacher_renders` and `self.teacher_depths` (the
+    teacher's colour and depth of the validation views)."""
 
     stage_name = "distilled"
     teacher_renders: list[torch.Tensor] | None = None
+    teacher_depths: list[torch.Tensor] | None = None
+
+    @property
+    def learns_depth(self) -> bool:
+        """Whether the student carries depth and the job's depth loss is on (its batches then hold depths)."""
+        return bool(self.student.config.depth and self.config.depth_weight > 0)
+
+    def depth_error(self, out, part) -> torch.Tensor | float:
+        """Per ray: depth_weight x the squared gap between the student's and the target depth, both as fractions
+        of near..far (the weight means the same in every scene); 0 without depth."""
+        if part.depth is None or out.depth is None:
+            return 0.0
+        student = self.student
+        gap = student.depth_fraction(out.depth.float()) - student.depth_fraction(part.depth)
+        return self.config.depth_weight * gap.pow(2)
 
     def make_pool(self, hard_rays: int) -> HardExamplePool:
         return HardExamplePool(hard_rays * POOL_BATCHES if hard_rays else 0)
@@ -63,7 +79,7 @@ class StudentJob(TrainingJob):
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(step) * group.get("lr_scale", 1.0)
         random_state = self.generator.get_state()  # an interrupted step is replayed exactly on resume
-        fresh = self.source.sample(cfg.batch_rays, self.generator)
+        fresh = self.source.sample(cfg.batch_rays, self.generator, depth=self.learns_depth)
         hard = self.pool.sample(getattr(cfg, "hard_rays", 0), self.generator)
         batch = (RayBatch.cat([fresh, hard]) if hard is not None else fresh).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
@@ -77,9 +93,9 @@ class StudentJob(TrainingJob):
             with autocast(self.device, cfg.precision):  # bf16 matrix products; the loss in fp32
                 out = self.student(part.origins, part.directions, randomize=True, generator=self.generator)
             error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
-            loss = error.sum() / len(batch)
+            loss = (error + self.depth_error(out, part)).sum() / len(batch)
             loss.backward()
-            total += float(loss.detach())
+            total += float(error.detach().sum()) / len(batch)  # the colour loss: progress shows it as PSNR
             errors.append(error.detach())
         self.optimizer.step()
         hard_fraction = getattr(cfg, "hard_fraction", 0.0)
@@ -90,12 +106,15 @@ class StudentJob(TrainingJob):
     @torch.no_grad()
     def validate(self, step: int):
         self.student.eval()
-        real, versus_teacher, preview = [], [], None
+        real, versus_teacher, depth_errors, preview = [], [], [], None
         chunk = rays_per_call(self.student, self.device, RENDER_CHUNK)
         try:
             for k, i in enumerate(self.val_index):
-                out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
-                                   stop=self.ctx.stop).rgb
+                rendered = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics_of(i),
+                                        chunk, stop=self.ctx.stop)
+                out = rendered.rgb
+                if rendered.depth is not None and self.teacher_depths is not None:
+                    depth_errors.append(float((rendered.depth - self.teacher_depths[k]).abs().mean()))
                 real.append(psnr(out, self.val.images[i]))
                 reference = self.val.images[i]
                 if self.teacher_renders is not None:
@@ -108,6 +127,8 @@ class StudentJob(TrainingJob):
         metrics = {"val_psnr": sum(real) / len(real)}
         if versus_teacher:
             metrics["teacher_psnr"] = sum(versus_teacher) / len(versus_teacher)
+        if depth_errors:  # mean absolute depth error against the teacher, in the ray parameter's units
+            metrics["depth_mae"] = sum(depth_errors) / len(depth_errors)
         return metrics, preview
 
     def choose_validation_views(self, dataset) -> None:
