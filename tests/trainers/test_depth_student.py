@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.render import render_image
+from trainers import distill_job
 from trainers.eval_cli import main as eval_main
 from trainers.events import LOG
 from trainers.finetune_job import depth_maps
+from trainers.online_views import OnlineViews
 from trainers.views import SplitViews
 
 from .conftest import DEMO_DOWNSCALE, context, run_to_end, scene_and_preset
@@ -63,13 +66,12 @@ def test_finetuning_learns_the_teachers_depth_of_the_training_views(taught_scene
     assert any(e.kind == LOG and "depth targets of" in e.message and "with the teacher" in e.message for e in events)
     scene = load_scene(folder / "scene.ckpt")
     assert scene.student["stage"] == "finetuned" and scene.student["config"]["depth"] is True
-    train = SplitViews(context(folder).dataset(("train",)).split("train"))
-    teacher = scene.build_teacher()
+    split = context(folder).dataset(("train",)).split("train")
+    train, teacher = SplitViews(split), scene.build_teacher()
     maps = depth_maps(teacher, train, torch.device("cpu"), None)
     assert maps.shape == (len(train), train.height, train.width) and maps.dtype == torch.float16
     for i in (0, len(train) - 1):  # each map is the teacher's render of that training view, pixel for pixel
-        expected = render_image(teacher, train.poses[i], context(folder).dataset(("train",)).split("train")
-                                .intrinsics_of(i)).depth
+        expected = render_image(teacher, split.poses[i], split.intrinsics_of(i)).depth
         assert torch.allclose(maps[i].float(), expected, atol=4e-3)
     train.depth_maps = maps
     batch = train.sample(500, torch.Generator().manual_seed(0), depth=True)
@@ -111,3 +113,25 @@ def test_r2l_eval_says_nothing_of_depth_for_a_student_without_it(student_scene, 
     assert eval_main([str(folder / "scene.ckpt"), "--limit", "1", "--warmup", "0", "--quiet", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["student"]["depth"] is False and "depth" not in result
+
+
+def test_online_distillation_takes_depth_from_the_views_it_renders(taught_scene, tmp_path, monkeypatch):
+    made = []
+
+    class RecordedViews(OnlineViews):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(distill_job, "OnlineViews", RecordedViews)
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset = with_depth(preset, 0.1)
+    preset.distill.online, preset.distill.online_buffer, preset.distill.steps = True, 3, 40
+    events = run_to_end("distill", preset, context(folder))
+    teacher, views = load_scene(folder / "scene.ckpt").build_teacher(), made[0]
+    base = context(folder).dataset(("train",)).meta.intrinsics
+    slot = (views.next_index - 1) % views.capacity  # the newest view: the teacher's depth of its camera
+    camera = Intrinsics.from_focal(base.height, base.width, float(views.focals[slot]))
+    expected = render_image(teacher, views.poses[slot], camera).depth
+    assert torch.allclose(views.depth[slot].float(), expected, atol=4e-3)
+    assert 0.0 < events[-1].metrics["depth_mae"] < 4.0
