@@ -24,11 +24,20 @@ def depth_units(ndc) -> str:
 def depth_comparison(student: list[torch.Tensor], teacher: list[torch.Tensor], near: float, far: float,
                      ndc=None) -> dict:
     """Mean absolute error of the student's depth maps against the teacher's (same views), in the depth's units,
-    and the share of pixels within WITHIN of the range near..far."""
+    and the share of pixels within WITHIN of the range near..far; the same two on the pixels where the teacher
+    sees something (its depth short of far by more than WITHIN of the range), since empty background, which both
+    put at far, can be most of a view."""
     errors = torch.cat([(s.float() - t.float()).abs().reshape(-1) for s, t in zip(student, teacher)])
-    span = far - near
-    return {"mae": float(errors.mean()), "within_1pct": float((errors <= WITHIN * span).float().mean()),
+    seen = torch.cat([t.reshape(-1) < far - WITHIN * (far - near) for t in teacher])
+    within = errors <= WITHIN * (far - near)
+    return {"mae": float(errors.mean()), "within_1pct": float(within.float().mean()),
+            "seen_share": float(seen.float().mean()), "seen_mae": _mean(errors[seen]),
+            "seen_within_1pct": _mean(within[seen].float()),
             "near": near, "far": far, "units": depth_units(ndc), "pixels": int(errors.numel())}
+
+
+def _mean(values: torch.Tensor) -> float | None:
+    return float(values.mean()) if values.numel() else None
 
 
 def depth_fraction(depth: torch.Tensor, near: float, far: float) -> torch.Tensor:

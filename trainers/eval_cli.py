@@ -76,6 +76,9 @@ def print_depth(result: dict) -> None:
         print(f"student's depth against the teacher's: mean absolute error {depth['mae']:.4f} {depth['units']}; "
               f"{depth['within_1pct'] * 100:.1f}% of pixels within 1% of near..far ({depth['near']:g} to "
               f"{depth['far']:g})")
+        if depth["seen_mae"] is not None:
+            print(f"  where the teacher sees something ({depth['seen_share'] * 100:.1f}% of pixels, the rest is "
+                  f"background at far): {depth['seen_mae']:.4f}, {depth['seen_within_1pct'] * 100:.1f}% within 1%")
     elif (result.get("student") or {}).get("depth"):
         print("student's depth: not compared (the scene has no teacher)")
 

@@ -91,6 +91,8 @@ def test_r2l_eval_reports_and_saves_the_students_depth(taught_scene, tmp_path, c
     assert (depth["near"], depth["far"]) == (2.0, 6.0) and depth["pixels"] == 2 * 33 * 33
     student_error, _ = depth_errors(folder)  # on all validation views; these are the first two of them
     assert 0.0 < depth["mae"] < 3 * student_error and 0.0 < depth["within_1pct"] < 1.0
+    assert 0.0 < depth["seen_share"] < 1.0 and depth["seen_mae"] > depth["mae"]  # background is the easy part
+    assert depth["seen_within_1pct"] < depth["within_1pct"]
     name = sorted(save.glob("*_student_depth16.png"))[0].name.removesuffix("_student_depth16.png")
     for kind in ("student_depth", "teacher_depth", "student_depth16", "teacher_depth16", "depth_error"):
         assert (save / f"{name}_{kind}.png").is_file(), kind
@@ -106,6 +108,7 @@ def test_r2l_eval_reports_and_saves_the_students_depth(taught_scene, tmp_path, c
     assert eval_main(args) == 0
     table = capsys.readouterr().out
     assert "student's depth against the teacher's: mean absolute error" in table and "within 1% of near..far" in table
+    assert "where the teacher sees something" in table
 
 
 def test_r2l_eval_says_nothing_of_depth_for_a_student_without_it(student_scene, capsys):
