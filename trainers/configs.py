@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from r2l_viewer.core.config import param
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
-DEPTH_WEIGHT = 0.1
+DEPTH_WEIGHT = 0.3
 DEPTH_WEIGHT_HELP = ("for a student with depth: weight of its depth loss beside the colour loss (squared error, "
                      "depths as fractions of near..far) against the teacher's depth")
 
