@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from r2l_viewer.core.config import param
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
+DEPTH_WEIGHT = 0.3
+DEPTH_WEIGHT_HELP = ("for a student with depth: weight of its depth loss beside the colour loss (squared error, "
+                     "depths as fractions of near..far) against the teacher's depth")
+
 
 @dataclass
 class TeacherConfig:
@@ -58,6 +62,7 @@ class DistillConfig:
     warmup_steps: int = param(200, "steps of linear warm-up", min=0)
     warmup_lr: float = param(1e-4, "learning rate at step 0 of the warm-up", min=0.0)
     decay_steps: float = param(500_000, "learning rate is multiplied by 0.1 every decay_steps steps", min=1.0)
+    depth_weight: float = param(DEPTH_WEIGHT, DEPTH_WEIGHT_HELP + " in the pseudo data", min=0.0)
     hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
     hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
     ray_streams: int = param(0, "random ray streams the batch is split into, each seeded from the seed and its number, "
@@ -88,6 +93,8 @@ class FinetuneConfig:
     lr: float = param(2e-4, "learning rate (constant)", min=1e-7, max=1.0, gui=True)
     grid_lr: float = param(2e-3, "learning rate of a grid-encoded student's feature planes (constant)", min=1e-7,
                            max=10.0)
+    depth_weight: float = param(DEPTH_WEIGHT, DEPTH_WEIGHT_HELP + ", rendered once for the training views (real "
+                                "images have none; this keeps the depth from drifting)", min=0.0)
     precision: str = param("auto", "matrix products in bf16 (auto: on CUDA) or fp32 (auto: on a CPU)",
                            choices=("auto", "fp32", "bf16"))
     val_every: int = param(100, "steps between validation; the best step is kept", min=1)

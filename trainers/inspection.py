@@ -43,7 +43,7 @@ def describe_preset(name: str) -> dict:
                  "note": "FLOPs count the MLP; the grid encoding's feature reads are lookups, not counted"})
     student_info = describe_model(student) | {
         "input_dim": config.input_dim, "points_per_ray": config.points_per_ray, "encoding": config.encoding,
-    } | encoding | {"width": config.width}
+    } | encoding | {"width": config.width, "depth": config.depth}
     nerf_info = describe_model(nerf) | {"samples_per_ray": nerf.config.coarse_samples + nerf.config.fine_samples}
     result = {
         "preset": name,

@@ -46,9 +46,12 @@ def is_grid_student(record: dict | None) -> bool:
 
 
 def shape_text(kind: str, config: dict) -> str:
-    """A model's shape in a few words: layers and width, and how a student encodes its points."""
+    """A model's shape in a few words: layers and width, how a student encodes its points, and whether it gives
+    depth."""
     if kind == "student":
-        return f", {2 * config.get('blocks', 0) + 2} layers x {config.get('width')}, {student_encoding_text(config)}"
+        depth = ", colour and depth out" if config.get("depth") else ""
+        return (f", {2 * config.get('blocks', 0) + 2} layers x {config.get('width')}, {student_encoding_text(config)}"
+                f"{depth}")
     if kind == "grid":
         return f", {config.get('resolution')}^3 voxels max, {config.get('features')} features"
     return ""

@@ -7,14 +7,15 @@ Rewrites of `Student.forward` for rendering (checked against it in tests/core/te
 - with the grid encoding, each level's features are read straight into the layout [features, rays] and
   multiplied by that level's columns of the head weight, so the [rays, points x features] input is never built;
 - each residual block's second bias is carried forward into the next block's first bias (and the tail's), so a
-  block is two matrix products and one in-place ReLU."""
+  block is two matrix products and one in-place ReLU.
+A student with depth gives it from the same tail product (its fourth column): `render` returns both."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from .models import Student
+from .models import RenderOutput, Student
 from .models.feature_grids import plane_coordinates
 
 
@@ -46,7 +47,8 @@ def grid_head_weights(weight: torch.Tensor, config) -> tuple[list, list]:
 
 
 class FastStudent:
-    """Inference-only view of a Student's weights, taken once; `__call__(origins, directions)` gives rgb [N, 3]."""
+    """Inference-only view of a Student's weights, taken once; `__call__(origins, directions)` gives rgb [N, 3],
+    `render(origins, directions)` a RenderOutput with depth [N] too when the student carries it."""
 
     def __init__(self, student: Student):
         self.student = student
@@ -96,8 +98,18 @@ class FastStudent:
             h.addmm_(read.view(-1, n).t(), weight)
         return h.relu_()
 
-    @torch.inference_mode()
     def __call__(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+        """rgb [N, 3] (a view of the outputs when the student also gives depth)."""
+        return self.outputs(origins, directions)[:, :3]
+
+    @torch.inference_mode()
+    def render(self, origins: torch.Tensor, directions: torch.Tensor) -> RenderOutput:
+        """rgb [N, 3] and, when the student carries it, depth [N], as `Student.forward` gives them."""
+        return self.student.split_outputs(self.outputs(origins, directions))
+
+    @torch.inference_mode()
+    def outputs(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+        """The student's sigmoid outputs [N, 3 or 4] (colour, then depth as a fraction of near..far)."""
         student = self.student
         if self.grid:
             h = self.grid_head(student.ray_points(origins, directions, point_major=True))

@@ -25,6 +25,7 @@ def test_the_paper_preset_is_the_papers_recipe():
     assert (p.distill.student.points_per_ray, p.distill.student.frequencies) == (16, 10)
     assert p.distill.student.input_dim == 1008 and p.distill.student.width == 256
     assert linear_layer_count(student) == 88 and parameter_count(student) == 5_917_187
+    assert p.distill.student.depth is False  # colour only, as published
     assert linear_flops_per_ray(student) == pytest.approx(11.79e6, rel=1e-3)
     assert p.pseudo.images == 10_000 and tuple(p.pseudo.focal_scale) == (1.0, 2.0)
     d = p.distill
@@ -96,3 +97,10 @@ def test_pseudo_focal_lengths_zoom_in_by_one_to_two():
     focals = [pseudo_focal(100.0, gen) for _ in range(500)]
     assert 100.0 <= min(focals) < 103.0 and 197.0 < max(focals) < 200.0
     assert math.isclose(sum(focals) / len(focals), 150.0, rel_tol=0.05)
+
+
+@pytest.mark.parametrize("name", ["tiny", "standard"])
+def test_the_cpu_and_gpu_presets_students_give_depth(name):
+    preset = get_preset(name)
+    assert preset.distill.student.depth is True
+    assert preset.distill.depth_weight > 0 and preset.finetune.depth_weight > 0

@@ -74,7 +74,8 @@ def describe_student(config: StudentConfig) -> str:
         encoding = f"grid encoding ({levels} x {config.grid_channels} channels)"
     else:
         encoding = f"frequency encoding ({config.frequencies} octaves)"
-    return f"{encoding}, {config.points_per_ray} points, {config.blocks} blocks x {config.width}"
+    depth = ", colour and depth out" if config.depth else ""
+    return f"{encoding}, {config.points_per_ray} points, {config.blocks} blocks x {config.width}{depth}"
 
 
 def tiny_student_facts(models: dict, scene) -> dict:

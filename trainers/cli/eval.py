@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=non_negative_int, default=0, help="only the first K views (default: all)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--warmup", type=non_negative_int, default=1, help="untimed renders before timing (default 1)")
-    p.add_argument("--save", help="write <view>_teacher, _student, _truth and _error PNGs into this folder")
+    p.add_argument("--save", help="write <view>_teacher, _student, _truth and _error PNGs into this folder (and for "
+                   "a student with depth, both models' depth maps: _depth.png in colour, _depth16.png as 16-bit grey "
+                   "from near to far, and _depth_error.png)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show full tracebacks of errors")
@@ -64,6 +66,21 @@ def print_table(result: dict) -> None:
     if pair:
         print(f"student's renders against the teacher's: PSNR {pair['psnr']:.2f} dB; against the truth the teacher is "
               f"{pair['psnr_gap']:+.2f} dB ahead; the student is {pair['speedup']:.1f}x faster per frame")
+    print_depth(result)
+
+
+def print_depth(result: dict) -> None:
+    """The student's depth against the teacher's, when the student carries depth."""
+    depth = result.get("depth")
+    if depth:
+        print(f"student's depth against the teacher's: mean absolute error {depth['mae']:.4f} {depth['units']}; "
+              f"{depth['within_1pct'] * 100:.1f}% of pixels within 1% of near..far ({depth['near']:g} to "
+              f"{depth['far']:g})")
+        if depth["seen_mae"] is not None:
+            print(f"  where the teacher sees something ({depth['seen_share'] * 100:.1f}% of pixels, the rest is "
+                  f"background at far): {depth['seen_mae']:.4f}, {depth['seen_within_1pct'] * 100:.1f}% within 1%")
+    elif (result.get("student") or {}).get("depth"):
+        print("student's depth: not compared (the scene has no teacher)")
 
 
 def evaluate(args) -> tuple[int, dict | None]:

@@ -66,7 +66,7 @@ def _print(result: dict, as_json: bool) -> None:
         if isinstance(value, dict):
             print(f"{key}:")
             for k, v in value.items():
-                print(f"  {k}: {v:,}" if isinstance(v, int) else f"  {k}: {v}")
+                print(f"  {k}: {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"  {k}: {v}")
         else:
             print(f"{key}: {value}")
 
@@ -160,6 +160,9 @@ def given_settings(args) -> frozenset:
 
 
 TORCHRUN_REPEAT_GRACE = 2.0  # seconds within which a second signal is the same Ctrl-C (terminal and torchrun)
+
+
+REFUSAL_GRACE_S = 5.0  # how long ranks other than 0 wait before refusing (torchrun usually ends them first)
 
 
 class SingleProcessOnly(JobError):
@@ -285,6 +288,8 @@ def run_command(argv: list[str] | None = None) -> int:
     except SingleProcessOnly as exc:  # said once, by rank 0
         if os.environ.get("RANK", "0") == "0":
             print(f"{program}: error: {exc}", file=sys.stderr)
+        else:  # torchrun ends the other ranks when one fails: let rank 0 say why before this one does
+            time.sleep(REFUSAL_GRACE_S)
         return 2
     except USER_ERRORS as exc:
         if args.debug:

@@ -1,4 +1,5 @@
-"""`r2l-train export`: a scene's student as one ONNX graph from rays to colour, with a JSON sidecar for renderers."""
+"""`r2l-train export`: a scene's student as one ONNX graph from rays to colour (and depth, when the student has it),
+with a JSON sidecar for renderers."""
 
 from __future__ import annotations
 
@@ -57,6 +58,16 @@ def _sample_poses(scene: SceneCheckpoint) -> torch.Tensor:
     return circular_path(8, sum(meta.elevation_range) / 2, meta.orbit_radius, meta.orbit_center, meta.orbit_up)
 
 
+def graph_outputs(config: dict) -> dict:
+    """The graph's outputs in words, for the sidecar."""
+    outputs = {"rgb": "float32 [N, 3], colour in [0, 1]"}
+    if config.get("depth"):
+        outputs["depth"] = ("float32 [N], the ray parameter t where the ray meets the scene (the teacher's expected "
+                            "depth: distance along the view axis for these directions, NDC t for forward-facing "
+                            "scenes), from near to far; far where the ray meets nothing")
+    return outputs
+
+
 def sidecar(scene: SceneCheckpoint, onnx_path: Path, opset: int) -> dict:
     """What a renderer needs besides the graph: inputs and outputs, scene bounds, training cameras and orbit."""
     meta, student = scene.meta, scene.student
@@ -64,7 +75,7 @@ def sidecar(scene: SceneCheckpoint, onnx_path: Path, opset: int) -> dict:
     return {
         "format": SIDECAR_FORMAT, "version": 1, "onnx": onnx_path.name, "opset": opset,
         "inputs": {"origins": "float32 [N, 3]", "directions": "float32 [N, 3]", "rays": RAY_CONVENTION},
-        "outputs": {"rgb": "float32 [N, 3], colour in [0, 1]"},
+        "outputs": graph_outputs(student["config"]),
         "scene": {"name": meta.name, "format": meta.format, "near": meta.near, "far": meta.far,
                   "background": list(meta.background), "box_min": list(meta.box_min), "box_max": list(meta.box_max),
                   "ndc": meta.ndc} | ({"nerfstudio_to_scene": world} if world else {}),
@@ -82,11 +93,12 @@ def write_graph(graph: StudentGraph, example: tuple, path: Path, opset: int) -> 
         raise JobError("ONNX export needs the onnx package: pip install 'r2l-viewer[export]' (or pip install onnx)")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    axes = {name: {0: "rays"} for name in ("origins", "directions", "rgb")}
+    outputs = graph.output_names
+    axes = {name: {0: "rays"} for name in ("origins", "directions", *outputs)}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(graph, example, str(partial), dynamo=False, opset_version=opset, do_constant_folding=True,
-                          input_names=["origins", "directions"], output_names=["rgb"], dynamic_axes=axes)
+                          input_names=["origins", "directions"], output_names=outputs, dynamic_axes=axes)
     os.replace(partial, path)
 
 
@@ -104,7 +116,7 @@ def _check(path: Path, student, poses, intrinsics, rays: int) -> dict:
     origins, directions = random_view_rays(poses, intrinsics, rays, torch.Generator().manual_seed(0))
     error = largest_difference(open_session(path), student, origins, directions)
     if not error <= TOLERANCE:
-        raise JobError(f"{path}: onnxruntime's colours differ from the torch student's by {error:.2e} (more than "
+        raise JobError(f"{path}: onnxruntime's outputs differ from the torch student's by {error:.2e} (more than "
                        f"{TOLERANCE:g}) on {rays} training-view rays; the file is kept for inspection")
     return {"rays": rays, "max_abs_error": error, "tolerance": TOLERANCE}
 

@@ -1,4 +1,5 @@
-"""The student as one traceable function of world rays, for ONNX: NDC warp, box intersection, points, encoding, MLP.
+"""The student as one traceable function of world rays, for ONNX: NDC warp, box intersection, points, encoding, MLP
+(and the depth output, when the student carries it).
 
 Built from the student's weights as r2l_viewer/core/fast_student.py regroups them (the head applied to x, sin and
 cos of the octaves, or to each grid level's reads, without assembling the encoding; residual biases carried
@@ -25,7 +26,8 @@ def minimum_opset(student: Student) -> int:
 
 
 class StudentGraph(nn.Module):
-    """`forward(origins, directions)` -> rgb [N, 3] for world rays [N, 3], equal to `student(o, d).rgb`."""
+    """`forward(origins, directions)` -> rgb [N, 3] for world rays [N, 3], equal to `student(o, d).rgb`; for a
+    student with depth, (rgb [N, 3], depth [N]) equal to `student(o, d)`'s."""
 
     def __init__(self, student: Student):
         super().__init__()
@@ -41,6 +43,10 @@ class StudentGraph(nn.Module):
         self.head_bias = fast.head_bias.detach()
         self.blocks = [tuple(t.detach() for t in block) for block in fast.blocks]
         self.tail_weight, self.tail_bias = (t.detach() for t in fast.tail)
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["rgb", "depth"] if self.student.config.depth else ["rgb"]
 
     def frequency_head(self, points: torch.Tensor) -> torch.Tensor:
         """ReLU(head(positional encoding)) of points [N, P, 3], from x, sin and cos of all octaves at once."""
@@ -74,4 +80,5 @@ class StudentGraph(nn.Module):
         y = h
         for weight1, bias1, weight2 in self.blocks:
             y = y + F.relu(y @ weight1 + bias1) @ weight2
-        return torch.sigmoid((y + h) @ self.tail_weight + self.tail_bias)
+        out = self.student.split_outputs(torch.sigmoid((y + h) @ self.tail_weight + self.tail_bias))
+        return out.rgb if out.depth is None else (out.rgb, out.depth)

@@ -1,4 +1,5 @@
-"""Running an exported student with onnxruntime (CPU): sessions, chunked renders, and the check against torch."""
+"""Running an exported student with onnxruntime (CPU): sessions, chunked renders (colour or depth), and the check
+against torch."""
 
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ def open_session(path, threads: int | None = None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def run_rays(session, origins: torch.Tensor, directions: torch.Tensor, chunk: int = CHUNK) -> torch.Tensor:
-    """rgb [N, 3] of rays [N, 3] from the session, `chunk` rays per call."""
+def run_rays(session, origins: torch.Tensor, directions: torch.Tensor, chunk: int = CHUNK,
+             output: str = "rgb") -> torch.Tensor:
+    """rgb [N, 3] (or with `output="depth"`, depth [N]) of rays [N, 3] from the session, `chunk` rays per call."""
     o = origins.detach().cpu().float().numpy()
     d = directions.detach().cpu().float().numpy()
-    parts = [session.run(["rgb"], {"origins": o[i:i + chunk], "directions": d[i:i + chunk]})[0]
+    parts = [session.run([output], {"origins": o[i:i + chunk], "directions": d[i:i + chunk]})[0]
              for i in range(0, o.shape[0], chunk)]
-    return torch.from_numpy(np.concatenate(parts) if parts else np.zeros((0, 3), np.float32))
+    empty = np.zeros((0, 3) if output == "rgb" else (0,), np.float32)
+    return torch.from_numpy(np.concatenate(parts) if parts else empty)
 
 
 def view_rays(pose: torch.Tensor, intrinsics) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +61,12 @@ def random_view_rays(poses: torch.Tensor, intrinsics, count: int, generator: tor
 
 @torch.inference_mode()
 def largest_difference(session, student, origins: torch.Tensor, directions: torch.Tensor) -> float:
-    """The largest colour difference between the session and the torch student on the same rays."""
-    expected = torch.cat([student(origins[i:i + CHUNK], directions[i:i + CHUNK]).rgb
-                          for i in range(0, origins.shape[0], CHUNK)])
-    return float((run_rays(session, origins, directions) - expected).abs().max())
+    """The largest difference between the session and the torch student on the same rays: of colours, and for a
+    student with depth also of depths as fractions of near..far (so one tolerance fits both)."""
+    outs = [student(origins[i:i + CHUNK], directions[i:i + CHUNK]) for i in range(0, origins.shape[0], CHUNK)]
+    error = float((run_rays(session, origins, directions) - torch.cat([o.rgb for o in outs])).abs().max())
+    if student.config.depth:
+        depth = run_rays(session, origins, directions, output="depth")
+        expected = torch.cat([o.depth for o in outs])
+        error = max(error, float((student.depth_fraction(depth) - student.depth_fraction(expected)).abs().max()))
+    return error

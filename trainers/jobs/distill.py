@@ -92,10 +92,10 @@ class Distill(StudentJob):
         if state is not None:
             self.resume_student_state(state)
         self.choose_validation_views(ctx.dataset(("train", "val")))
-        self.teacher_renders = [
-            render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk, stop=ctx.stop).rgb
-            for i in self.val_index
-        ]
+        renders = [render_image(teacher, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
+                                stop=ctx.stop) for i in self.val_index]
+        self.teacher_renders = [out.rgb for out in renders]
+        self.teacher_depths = [out.depth for out in renders] if all(out.depth is not None for out in renders) else None
         self.teacher = teacher
 
     def _pseudo_notes(self) -> Iterator[Event]:
@@ -162,4 +162,6 @@ class Distill(StudentJob):
         if "teacher_psnr" in m:
             parts.append(f"{m['teacher_psnr']:.2f} dB against the teacher")
         parts.append(f"{m.get('val_psnr', float('nan')):.2f} dB against the real validation images")
+        if "depth_mae" in m:
+            parts.append(f"depth {m['depth_mae']:.3f} from the teacher's (mean absolute, scene units)")
         return ", ".join(parts)

@@ -1,4 +1,5 @@
-"""Job: evaluate teacher and student against a split's real images (PSNR, SSIM, latency, FLOPs, size); save PNGs."""
+"""Job: evaluate teacher and student against a split's real images (PSNR, SSIM, latency, FLOPs, size), and a
+student's depth against the teacher's; save PNGs."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from r2l_viewer.core.datasets import Split
 from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import psnr, scene_flops_per_ray, ssim
 from r2l_viewer.core.models import parameter_count
+from r2l_viewer.core.models import RenderOutput
 from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
 
 from trainers.configs import EvalConfig
+from trainers.jobs.depth_eval import depth_comparison, save_depth_maps
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, small_preview, to_preview
 from trainers.training.responsive import rays_per_call
 from trainers.storage.workspace import JobError, RunContext
@@ -33,13 +36,14 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = None) -> tuple[torch.Tensor, float]:
-    """Render one view; returns (rgb [H, W, 3] on the CPU, milliseconds of rendering)."""
+def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = None) -> tuple[RenderOutput, float]:
+    """Render one view; returns (rgb [H, W, 3] and depth [H, W] or None, on the CPU; milliseconds of rendering)."""
     _synchronize(device)
     start = time.perf_counter()
-    rgb = render_image(model, pose.to(device), intrinsics, chunk, out_device=None, stop=stop).rgb
+    out = render_image(model, pose.to(device), intrinsics, chunk, out_device=None, stop=stop)
     _synchronize(device)
-    return rgb.cpu(), (time.perf_counter() - start) * 1000.0
+    ms = (time.perf_counter() - start) * 1000.0
+    return RenderOutput(rgb=out.rgb.cpu(), depth=None if out.depth is None else out.depth.cpu()), ms
 
 
 def levels_text(sizes) -> str:
@@ -80,7 +84,8 @@ def stored_bytes(record: dict) -> int:
 class Evaluate:
     """The evaluation job: `run()` yields a progress event per view rendered and ends with DONE, whose `metrics`
     hold the result (for `teacher` and `student`: psnr, ssim, ms_per_frame, flops_per_ray, params, bytes,
-    resolution, images, kind; the student's also stage, encoding and encoding_text; and `student_vs_teacher`).
+    resolution, images, kind; the student's also stage, encoding, encoding_text and depth; `student_vs_teacher`;
+    and for a student with depth `depth`: its error against the teacher's, see depth_comparison).
     It reads the scene and writes only PNGs, when asked."""
 
     stage = STAGE
@@ -105,6 +110,8 @@ class Evaluate:
         self.total, self.done, self.last_preview = len(roles) * len(self.views), 0, 0.0
         result = {"scene": scene.meta.name, "split": cfg.split, "device": describe_device(self.device)}
         renders: dict[str, list] = {}
+        self.depths: dict[str, list] = {}  # depth maps by role, kept only to compare a student's depth
+        self.keep_depth = scene.student is not None and bool(scene.student.get("config", {}).get("depth"))
         yield Event(STAGE, LOG, 0, self.total, message=f"{len(self.views)} {cfg.split} views at "
                     f"{split.intrinsics.height}x{split.intrinsics.width}: {' and '.join(roles) or 'no models'}")
         try:
@@ -120,8 +127,10 @@ class Evaluate:
             yield Event(STAGE, STOPPED, self.done, self.total, message=f"stopped after {self.done} renders")
             return
         result.update(self._comparison(result, renders))
+        result.update(self._depth_comparison())
         if save_dir is not None:
             save_comparisons(save_dir, split, self.views, renders)
+            self._save_depths(save_dir)
             result["saved_to"] = str(save_dir)
         yield Event(STAGE, DONE, self.total, self.total, metrics=result, message=summary_line(result))
 
@@ -142,17 +151,22 @@ class Evaluate:
         intr = split.intrinsics
         for _ in range(cfg.warmup):
             timed_render(model, split.poses[first], split.intrinsics_of(first), chunk, self.device, stop)
-        times, psnrs, ssims = [], [], []
+        times, psnrs, ssims, depths = [], [], [], []
         for i in self.views:
             if stop.is_set():
                 raise RenderInterrupted("evaluation stopped")
-            rgb, ms = timed_render(model, split.poses[i], split.intrinsics_of(i), chunk, self.device, stop)
+            out, ms = timed_render(model, split.poses[i], split.intrinsics_of(i), chunk, self.device, stop)
+            rgb = out.rgb
             renders.append(rgb)
+            if out.depth is not None and self.keep_depth:
+                depths.append(out.depth)
             times.append(ms)
             psnrs.append(psnr(rgb, split.images[i]))
             ssims.append(ssim(rgb, split.images[i]))
             self.done += 1
             yield self._progress(role, i, rgb, psnrs[-1])
+        if depths:
+            self.depths[role] = depths
         return {
             "psnr": statistics.fmean(psnrs),
             "ssim": statistics.fmean(ssims),
@@ -163,7 +177,29 @@ class Evaluate:
             "resolution": [intr.height, intr.width],
             "images": len(self.views),
             "kind": record["kind"],
-        } | ({"stage": record.get("stage")} | encoding_metrics(record) if role == "student" else {})
+        } | (self._student_facts(record) if role == "student" else {})
+
+    @staticmethod
+    def _student_facts(record: dict) -> dict:
+        return {"stage": record.get("stage"), "depth": bool(record["config"].get("depth"))} | encoding_metrics(record)
+
+    def _depth_comparison(self) -> dict:
+        """The student's depth against the teacher's, when the student carries depth and the scene has a teacher."""
+        if "student" not in self.depths or "teacher" not in self.depths:
+            return {}
+        bounds = self.scene.meta.model_bounds()
+        return {"depth": depth_comparison(self.depths["student"], self.depths["teacher"], bounds["near"],
+                                          bounds["far"], bounds["ndc"])}
+
+    def _save_depths(self, folder: Path) -> None:
+        """Depth maps beside the colour PNGs, for the student when it carries depth (and the teacher's then)."""
+        if "student" not in self.depths:
+            return
+        bounds = self.scene.meta.model_bounds()
+        for k, i in enumerate(self.views):
+            name = self.split.names[i] if self.split.names else str(i)
+            save_depth_maps(folder, name, {role: maps[k] for role, maps in self.depths.items()}, bounds["near"],
+                            bounds["far"])
 
     def _progress(self, role: str, index: int, rgb: torch.Tensor, value: float) -> Event:
         preview = None
@@ -187,6 +223,8 @@ class Evaluate:
 
 def summary_line(result: dict) -> str:
     parts = [f"{role} {result[role]['psnr']:.2f} dB" for role in ("teacher", "student") if result.get(role)]
+    if result.get("depth"):
+        parts.append(f"student depth {result['depth']['mae']:.4f} from the teacher's")
     return "evaluated: " + (", ".join(parts) or "no models")
 
 

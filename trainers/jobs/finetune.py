@@ -1,18 +1,35 @@
-"""Job: finetune the distilled student on the real training images, keeping the best step by validation PSNR."""
+"""Job: finetune the distilled student on the real training images, keeping the best step by validation PSNR; a
+student with depth keeps learning the teacher's depth of those views."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
 
+import torch
+
 from r2l_viewer.core.models import model_from_record
+from r2l_viewer.core.render import render_rays
 
 from trainers.configs import FinetuneConfig
 from trainers.events import LOG, Event
+from trainers.training.responsive import rays_per_call
 from trainers.storage.scene_io import model_entry
-from trainers.training.student_steps import StudentJob, describe_student, student_optimizer
+from trainers.training.student_steps import RENDER_CHUNK, StudentJob, describe_student, student_optimizer
 from trainers.training.views import SplitViews
 from trainers.storage.workspace import RunContext
+
+
+def depth_maps(model, views: SplitViews, device, stop) -> torch.Tensor:
+    """Depth maps [N, H, W] (float16, on the CPU, as pseudo data holds them) that `model` renders for every view
+    of `views`, through each view's own camera; stops between chunks when `stop` is set (RenderInterrupted)."""
+    chunk = rays_per_call(model, device, RENDER_CHUNK)
+    maps = torch.empty(len(views), views.height, views.width, dtype=torch.float16)
+    for image in range(len(views)):
+        origins, directions = views.pixel_rays(image)
+        depth = render_rays(model, origins, directions, chunk, stop=stop).depth
+        maps[image] = depth.reshape(views.height, views.width).to(torch.float16)
+    return maps
 
 
 class Finetune(StudentJob):
@@ -41,6 +58,8 @@ class Finetune(StudentJob):
         dataset = self.ctx.dataset(("train", "val"))
         self.source = SplitViews(dataset.split("train"))
         self.choose_validation_views(dataset)
+        if self.learns_depth:
+            yield from self._depth_targets(scene)
         if state is not None:
             self.resume_student_state(state)
             self.best = model_from_record(state["best"], self.device)
@@ -50,6 +69,16 @@ class Finetune(StudentJob):
         self.before = metrics["val_psnr"]
         yield Event(self.stage, LOG, 0, self.config.steps, metrics=metrics,
                     message=f"before finetuning: {self.before:.2f} dB on the validation views")
+
+    def _depth_targets(self, scene) -> Iterator[Event]:
+        """Real images have no depth: the teacher's depth of the training views (the student's own before
+        finetuning when the scene has no teacher) keeps the student's depth from drifting while it learns colour."""
+        by_teacher = scene.teacher is not None
+        source = "the teacher" if by_teacher else "the student as finetuning starts (the scene has no teacher)"
+        yield Event(self.stage, LOG, self.start_step, self.config.steps,
+                    message=f"rendering depth targets of {len(self.source)} training views with {source}")
+        model = scene.build_teacher(self.device) if by_teacher else copy.deepcopy(self.student).eval()
+        self.source.depth_maps = depth_maps(model, self.source, self.device, self.ctx.stop)
 
     def learning_rate(self, step: int) -> float:
         return self.config.lr

@@ -192,7 +192,8 @@ class PseudoStore:
         return manifest
 
     def views(self) -> ConcatViews:
-        """All views, their colours memory-mapped: batches are drawn across every view without loading them."""
+        """All views, their colours and depths memory-mapped: batches are drawn across every view without loading
+        them."""
         manifest = self.manifest()
         if not manifest["shards"]:
             raise JobError(f"{self.folder}: the pseudo data holds no views yet; run `r2l-train pseudo`")
@@ -200,10 +201,10 @@ class PseudoStore:
         in_view_order = sorted(zip(shard_ranges(manifest), manifest["shards"]), key=lambda pair: pair[0][0])
         for _, shard in in_view_order:
             folder = self.folder / shard["name"]
-            rgb = np.load(folder / "rgb.npy", mmap_mode="r")
+            rgb, depth = (np.load(folder / f"{key}.npy", mmap_mode="r") for key in ("rgb", "depth"))
             poses = torch.from_numpy(np.load(folder / "poses.npy"))
             focals = torch.from_numpy(np.load(folder / "focals.npy"))
-            parts.append(ArrayViews(rgb, poses, focals))
+            parts.append(ArrayViews(rgb, poses, focals, depth))
         return ConcatViews(parts)
 
     def read_shard(self, index: int) -> dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Online pseudo data: the teacher renders fresh random views into a ring buffer while the student trains."""
+"""Online pseudo data: the teacher renders fresh random views (colour and depth) into a ring buffer while the student
+trains."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class OnlineViews(ArrayViews):
         self.teacher, self.meta, self.pseudo, self.seed, self.chunk = teacher, meta, pseudo, seed, chunk
         h, w = meta.intrinsics.height, meta.intrinsics.width
         super().__init__(torch.zeros(capacity, h, w, 3, dtype=torch.uint8), torch.eye(4).repeat(capacity, 1, 1),
-                         torch.full((capacity,), meta.intrinsics.fx))
+                         torch.full((capacity,), meta.intrinsics.fx), torch.zeros(capacity, h, w, dtype=torch.float16))
         self.capacity = capacity
         self.next_index = max(0, next_index - capacity)
         while self.next_index < next_index or self.next_index < capacity:
@@ -32,10 +33,11 @@ class OnlineViews(ArrayViews):
 
     def refresh(self, stop: StopFlag = None) -> None:
         """Render the next view into the slot of the oldest one; a stop during the render changes nothing."""
-        rgb, _, pose, focal = render_pseudo_view(self.teacher, self.meta, self.pseudo, self.seed, self.next_index,
-                                                 stop, self.chunk)
+        rgb, depth, pose, focal = render_pseudo_view(self.teacher, self.meta, self.pseudo, self.seed,
+                                                     self.next_index, stop, self.chunk)
         slot = self.next_index % self.capacity
         self.rgb[slot] = torch.from_numpy(to_preview(rgb))
+        self.depth[slot] = depth.to(torch.float16)  # as pseudo data on disk holds it
         self.poses[slot] = pose
         self.focals[slot] = focal
         self.next_index += 1

@@ -48,11 +48,27 @@ class StudentJob(TrainingJob):
     Under torchrun every rank runs the same steps on its own ray streams (see ray_streams) through
     DistributedDataParallel, which averages the gradients: each rank's loss is the mean over its own rays, and
     as every rank draws the same number, their average is the mean over the global batch, as on one process.
-    Validation views are shared out between the ranks and their PSNRs summed; rank 0 alone writes."""
+    Validation views are shared out between the ranks and their PSNRs summed; rank 0 alone writes.
+    `self.teacher_depths` (optional) holds the teacher's depth of the validation views, as `teacher_renders` its
+    colour."""
 
     stage_name = "distilled"
     teacher_renders: list[torch.Tensor] | None = None
+    teacher_depths: list[torch.Tensor] | None = None
     _parallel = None  # the student wrapped in DistributedDataParallel (several ranks only)
+
+    @property
+    def learns_depth(self) -> bool:
+        """Whether the student carries depth and the job's depth loss is on (its batches then hold depths)."""
+        return bool(self.student.config.depth and self.config.depth_weight > 0)
+
+    def depth_error(self, out, part) -> torch.Tensor | float:
+        """Per ray: depth_weight x the squared gap between the student's and the target depth, both as fractions
+        of near..far (the weight means the same in every scene); 0 without depth."""
+        if part.depth is None or out.depth is None:
+            return 0.0
+        gap = self.student.depth_fraction(out.depth.float()) - self.student.depth_fraction(part.depth)
+        return self.config.depth_weight * gap.pow(2)
 
     def make_streams(self, hard_rays: int, state: dict | None) -> None:
         """This rank's ray streams, restored from `state` when resuming (see ray_streams)."""
@@ -90,7 +106,7 @@ class StudentJob(TrainingJob):
 
     def _draw(self, stream: RayStream) -> tuple[RayBatch, RayBatch]:
         """A stream's fresh rays and its whole batch (fresh and hard rays) on the device."""
-        fresh = self.source.sample(self.fresh_rays, stream.generator)
+        fresh = self.source.sample(self.fresh_rays, stream.generator, depth=self.learns_depth)
         hard = stream.pool.sample(self.hard_rays, stream.generator)
         return fresh, (RayBatch.cat([fresh, hard]) if hard is not None else fresh).to(self.device)
 
@@ -110,8 +126,9 @@ class StudentJob(TrainingJob):
                 for stream, state in zip(self.streams, random_states):
                     stream.generator.set_state(state)
                 return None
-            loss, error = self._forward_backward(model, part, self.streams[k].generator, rays, n == len(parts) - 1)
-            total += float(loss.detach())
+            colour_loss, error = self._forward_backward(model, part, self.streams[k].generator, rays,
+                                                        n == len(parts) - 1)
+            total += colour_loss
             errors[k].append(error.detach())
         self.optimizer.step()
         hard_fraction = getattr(cfg, "hard_fraction", 0.0)
@@ -132,29 +149,33 @@ class StudentJob(TrainingJob):
         return parts
 
     def _forward_backward(self, model, part: RayBatch, generator, rays: int, last: bool):
-        """One micro-batch: its share of the loss (squared error summed over its rays / this rank's `rays`) and its
-        rays' errors; gradients are accumulated, and averaged over the ranks with the `last` one."""
+        """One micro-batch: its share of the colour loss (squared error summed over its rays / this rank's `rays`:
+        progress shows it as PSNR) and its rays' colour errors; the gradients, of the colour and the depth loss, are
+        accumulated, and averaged over the ranks with the `last` one."""
         quiet = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
         with quiet:
             with autocast(self.device, self.config.precision):  # bf16 matrix products; the loss in fp32
                 out = model(part.origins, part.directions, randomize=True, generator=generator)
             error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
-            loss = error.sum() / rays
+            loss = (error + self.depth_error(out, part)).sum() / rays
             with self.ctx.ranks.watch("averaging the gradients"):
                 loss.backward()
-        return loss, error
+        return float(error.detach().sum()) / rays, error
 
     @torch.no_grad()
     def validate(self, step: int):
         """Each rank renders its share of the validation views; the PSNRs are summed over the ranks. A stop during
         the renders stops every rank (RenderInterrupted)."""
         self.student.eval()
-        real, versus_teacher, preview, interrupted = [], [], None, False
+        real, versus_teacher, depth_errors, preview, interrupted = [], [], [], None, False
         chunk = rays_per_call(self.student, self.device, RENDER_CHUNK)
         try:
             for k, i in enumerate(self.val_index):
-                out = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics_of(i), chunk,
-                                   stop=self.ctx.stop).rgb
+                rendered = render_image(self.student, self.val.poses[i].to(self.device), self.val.intrinsics_of(i),
+                                        chunk, stop=self.ctx.stop)
+                out = rendered.rgb
+                if rendered.depth is not None and self.teacher_depths is not None:
+                    depth_errors.append(float((rendered.depth - self.teacher_depths[k]).abs().mean()))
                 real.append(psnr(out, self.val.images[i]))
                 reference = self.val.images[i]
                 if self.teacher_renders is not None:
@@ -168,12 +189,15 @@ class StudentJob(TrainingJob):
             interrupted = True
         finally:
             self.student.train()
-        stop, sums = self.ctx.ranks.agree(interrupted, sum(real), len(real), sum(versus_teacher), len(versus_teacher))
+        stop, sums = self.ctx.ranks.agree(interrupted, sum(real), len(real), sum(versus_teacher), len(versus_teacher),
+                                          sum(depth_errors), len(depth_errors))
         if stop:
             raise RenderInterrupted("render stopped")
         metrics = {"val_psnr": sums[0] / sums[1]}
         if sums[3]:
             metrics["teacher_psnr"] = sums[2] / sums[3]
+        if sums[5]:  # mean absolute depth error against the teacher, in the ray parameter's units
+            metrics["depth_mae"] = sums[4] / sums[5]
         return metrics, preview
 
     def choose_validation_views(self, dataset) -> None:

@@ -13,26 +13,35 @@ from r2l_viewer.core.datasets import SceneMeta, Split
 from r2l_viewer.core.rays import rays_from_pixels
 
 
+FIELDS = ("origins", "directions", "rgb", "depth")
+
+
 @dataclass
 class RayBatch:
-    """Rays [n, 3] and their target colours [n, 3]."""
+    """Rays [n, 3], their target colours [n, 3] and, when asked for, their target depths [n] (the teacher's)."""
 
     origins: torch.Tensor
     directions: torch.Tensor
     rgb: torch.Tensor
+    depth: torch.Tensor | None = None
+
+    def _apply(self, change) -> "RayBatch":
+        return RayBatch(*(None if getattr(self, k) is None else change(getattr(self, k)) for k in FIELDS))
 
     def to(self, device) -> "RayBatch":
-        return RayBatch(*(t.to(device, non_blocking=True) for t in (self.origins, self.directions, self.rgb)))
+        return self._apply(lambda t: t.to(device, non_blocking=True))
 
     def __len__(self) -> int:
         return self.origins.shape[0]
 
     @staticmethod
     def cat(batches: list["RayBatch"]) -> "RayBatch":
-        return RayBatch(*(torch.cat([getattr(b, k) for b in batches]) for k in ("origins", "directions", "rgb")))
+        """One batch of all; depth is kept only when every batch has it."""
+        depth = None if any(b.depth is None for b in batches) else torch.cat([b.depth for b in batches])
+        return RayBatch(*(torch.cat([getattr(b, k) for b in batches]) for k in FIELDS[:3]), depth)
 
-    def select(self, index: torch.Tensor) -> "RayBatch":
-        return RayBatch(self.origins[index], self.directions[index], self.rgb[index])
+    def select(self, index) -> "RayBatch":
+        return self._apply(lambda t: t[index])
 
 
 class ViewSet(ABC):
@@ -50,25 +59,32 @@ class ViewSet(ABC):
     def colours(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Colours [n, 3] (float in [0, 1]) of pixels (image, y, x)."""
 
+    def depths(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The teacher's depths [n] (float32) of pixels (image, y, x), for views that hold them."""
+        raise NotImplementedError(f"{type(self).__name__} holds no depth")
+
     def rays(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Origins and directions [n, 3] of pixels (image, y, x): square pixels, principal point at the centre."""
         focal = self.focals[image]
         return rays_from_pixels(self.poses[image], focal, focal, self.width / 2.0, self.height / 2.0, x, y)
 
-    def sample(self, n: int, generator: torch.Generator) -> RayBatch:
-        """n rays through random pixels of random views, with their colours."""
+    def sample(self, n: int, generator: torch.Generator, depth: bool = False) -> RayBatch:
+        """n rays through random pixels of random views, with their colours (and depths when `depth`)."""
         pixels = self.height * self.width
         flat = torch.randint(0, len(self) * pixels, (n,), generator=generator)
         image, rest = flat // pixels, flat % pixels
         y, x = rest // self.width, rest % self.width
-        return RayBatch(*self.rays(image, y, x), self.colours(image, y, x))
+        return RayBatch(*self.rays(image, y, x), self.colours(image, y, x),
+                        self.depths(image, y, x) if depth else None)
 
 
 class SplitViews(ViewSet):
-    """A dataset split's real images, each seen through its own camera (focal lengths, principal point, lens)."""
+    """A dataset split's real images, each seen through its own camera (focal lengths, principal point, lens); real
+    images have no depth, but a teacher's depth maps [N, H, W] of the same views can be given (`depth_maps`)."""
 
     def __init__(self, split: Split):
         self.images = split.images
+        self.depth_maps: torch.Tensor | None = None
         self.poses = split.poses.float()
         self.height, self.width = split.intrinsics.height, split.intrinsics.width
         cameras = split.cameras()
@@ -85,21 +101,41 @@ class SplitViews(ViewSet):
     def colours(self, image, y, x):
         return self.images[image, y, x]
 
+    def depths(self, image, y, x):
+        if self.depth_maps is None:
+            return super().depths(image, y, x)
+        return self.depth_maps[image, y, x].float()
+
+    def pixel_rays(self, image: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Origins and directions [H * W, 3] of every pixel of one view, row by row, as `sample` makes them."""
+        y, x = torch.meshgrid(torch.arange(self.height), torch.arange(self.width), indexing="ij")
+        return self.rays(torch.full((self.height * self.width,), image), y.reshape(-1), x.reshape(-1))
+
+
+def pick(array: np.ndarray | torch.Tensor, image, y, x) -> torch.Tensor:
+    """array[image, y, x] as a tensor, from a tensor or a (memory-mapped) numpy array."""
+    if isinstance(array, torch.Tensor):
+        return array[image, y, x]
+    return torch.from_numpy(np.asarray(array[image.numpy(), y.numpy(), x.numpy()]))
+
 
 class ArrayViews(ViewSet):
-    """Views whose colours are uint8 arrays [N, H, W, 3]: memory-mapped shards or an in-memory buffer."""
+    """Views whose colours are uint8 arrays [N, H, W, 3] and depths float16 arrays [N, H, W] (optional):
+    memory-mapped shards or an in-memory buffer."""
 
-    def __init__(self, rgb: np.ndarray | torch.Tensor, poses: torch.Tensor, focals: torch.Tensor):
-        self.rgb = rgb
+    def __init__(self, rgb: np.ndarray | torch.Tensor, poses: torch.Tensor, focals: torch.Tensor,
+                 depth: np.ndarray | torch.Tensor | None = None):
+        self.rgb, self.depth = rgb, depth
         self.poses, self.focals = poses.float(), focals.float()
         self.height, self.width = rgb.shape[1], rgb.shape[2]
 
     def colours(self, image, y, x):
-        if isinstance(self.rgb, torch.Tensor):
-            values = self.rgb[image, y, x]
-        else:
-            values = torch.from_numpy(np.asarray(self.rgb[image.numpy(), y.numpy(), x.numpy()]))
-        return values.float() / 255.0
+        return pick(self.rgb, image, y, x).float() / 255.0
+
+    def depths(self, image, y, x):
+        if self.depth is None:
+            return super().depths(image, y, x)
+        return pick(self.depth, image, y, x).float()
 
 
 class ConcatViews(ViewSet):
@@ -113,11 +149,16 @@ class ConcatViews(ViewSet):
         self.starts = torch.tensor(np.cumsum([0] + [len(p) for p in parts]))
 
     def colours(self, image, y, x):
-        out = torch.empty(image.shape[0], 3)
+        return self._gather("colours", torch.empty(image.shape[0], 3), image, y, x)
+
+    def depths(self, image, y, x):
+        return self._gather("depths", torch.empty(image.shape[0]), image, y, x)
+
+    def _gather(self, what: str, out: torch.Tensor, image, y, x) -> torch.Tensor:
         part = torch.bucketize(image, self.starts[1:], right=True)
         for k in part.unique().tolist():
             sel = part == k
-            out[sel] = self.parts[k].colours(image[sel] - self.starts[k], y[sel], x[sel])
+            out[sel] = getattr(self.parts[k], what)(image[sel] - self.starts[k], y[sel], x[sel])
         return out
 
 

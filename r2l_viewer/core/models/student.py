@@ -45,6 +45,8 @@ class StudentConfig:
     ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
     box_min: tuple | None = param(None, "with box_max: sample each ray only where it crosses this box (None: near to far)", scene=True)
     box_max: tuple | None = param(None, "upper corner of that box", scene=True)
+    depth: bool = param(False, "also predict each ray's depth (the teacher's expected ray parameter, near to far) as "
+                        "a fourth output of the last layer: same single evaluation per ray", gui=True)
 
     @property
     def features_per_point(self) -> int:
@@ -61,6 +63,11 @@ class StudentConfig:
     def linear_layers(self) -> int:
         return 2 * self.blocks + 2
 
+    @property
+    def outputs(self) -> int:
+        """Values the last layer gives per ray: colour, and depth when the student carries it."""
+        return 4 if self.depth else 3
+
 
 class ResidualBlock(nn.Module):
     """Linear -> ReLU -> Linear, plus the block's input; no activation after the sum, no normalisation."""
@@ -75,7 +82,8 @@ class ResidualBlock(nn.Module):
 
 
 class Student(nn.Module):
-    """Head Linear+ReLU, residual body with a skip around it, tail Linear+sigmoid: one evaluation per ray."""
+    """Head Linear+ReLU, residual body with a skip around it, tail Linear+sigmoid: one evaluation per ray. With
+    `config.depth` the tail gives a fourth value, the ray's depth (as a fraction of near..far)."""
 
     kind = "student"
 
@@ -88,7 +96,7 @@ class Student(nn.Module):
             self.grids = FeatureGrids(tuple(config.grid_planes), tuple(config.grid_volumes), config.grid_channels)
         self.head = nn.Linear(config.input_dim, config.width)
         self.body = nn.Sequential(*[ResidualBlock(config.width) for _ in range(config.blocks)])
-        self.tail = nn.Linear(config.width, 3)
+        self.tail = nn.Linear(config.width, config.outputs)
         self.register_buffer("center", torch.tensor(config.center, dtype=torch.float32), persistent=False)
         if config.box_min is not None:
             self.register_buffer("box_min", torch.tensor(config.box_min, dtype=torch.float32), persistent=False)
@@ -142,10 +150,23 @@ class Student(nn.Module):
         return positional_encoding(flat, self.config.frequencies)
 
     def forward_encoded(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's values [N, outputs] after the sigmoid: colour, then (with depth) depth in [0, 1]."""
         h = F.relu(self.head(x))
         h = self.body(h) + h
         return torch.sigmoid(self.tail(h))
 
+    def split_outputs(self, values: torch.Tensor) -> RenderOutput:
+        """rgb [N, 3] and depth [N] (None without depth) from the sigmoid outputs [N, outputs]; depth 0..1 spans
+        near..far, so a ray that meets nothing can sit at far, as the teachers put it."""
+        if not self.config.depth:
+            return RenderOutput(rgb=values)
+        near, far = self.config.near, self.config.far
+        return RenderOutput(rgb=values[:, :3], depth=values[:, 3] * (far - near) + near)
+
+    def depth_fraction(self, depth: torch.Tensor) -> torch.Tensor:
+        """Depth in the ray parameter's units as a fraction of near..far (what the depth loss compares)."""
+        return (depth - self.config.near) / (self.config.far - self.config.near)
+
     def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
         points = self.ray_points(origins, directions, randomize, generator)
-        return RenderOutput(rgb=self.forward_encoded(self.encode(points)))
+        return self.split_outputs(self.forward_encoded(self.encode(points)))

@@ -28,6 +28,14 @@ def test_describe_tiny_has_a_smaller_student():
     assert info["student"]["params"] < 1_000_000 and info["teacher"]["kind"] == "grid"
 
 
+@pytest.mark.parametrize("preset, depth", [("tiny", True), ("paper", False)])
+def test_describe_says_whether_the_student_gives_depth(preset, depth):
+    info = json.loads(r2l_train("describe", "--preset", preset, "--json").stdout)
+    assert info["student"]["depth"] is depth
+    text = r2l_train("describe", "--preset", preset).stdout
+    assert f"  depth: {depth}\n" in text  # a yes/no, not counted as a number
+
+
 def test_check_data_on_lego(lego_dir):
     result = r2l_train("check-data", lego_dir, "--downscale", "4", "--json")
     assert result.returncode == 0, result.stderr

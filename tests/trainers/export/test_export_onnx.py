@@ -1,6 +1,7 @@
 """The student exported to ONNX: onnxruntime gives the torch student's colours (1e-4) on random rays and whole views,
 for both encodings, boxes, NDC scenes and grid volumes; `r2l-train export` writes the graph and its sidecar."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -162,3 +163,27 @@ def test_the_readme_renders_an_exported_student_with_onnxruntime_alone(student_s
     expected = render_image(scene.build_student(), scene.cameras["train"][0], scene.meta.intrinsics).rgb
     difference = names["image"].astype(float) - (expected.numpy() * 255).round()
     assert names["image"].shape == tuple(expected.shape) and abs(difference).max() <= 1
+
+
+@pytest.mark.parametrize("name", ["frequency_in_box", "grid_planes_in_box"])
+def test_a_student_with_depth_exports_a_depth_output(name, tmp_path):
+    torch.manual_seed(0)
+    student = Student(dataclasses.replace(STUDENTS[name], depth=True)).eval()
+    for p in student.parameters():  # weights that spread the depths over near..far
+        p.data.normal_(0.0, 0.3)
+    scene_with(tmp_path)
+    result = exported(student, tmp_path)
+    assert result["check"]["max_abs_error"] <= TOLERANCE
+    model = onnx.load(str(tmp_path / "s.onnx"))
+    assert [o.name for o in model.graph.output] == ["rgb", "depth"]
+    assert model.graph.output[1].type.tensor_type.shape.dim[0].dim_param == "rays"
+    session = open_session(tmp_path / "s.onnx", threads=1)
+    o, d = random_view_rays(around_object(), VIEW, 555, torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        expected = student(o, d)
+    depth = run_rays(session, o, d, output="depth")
+    assert depth.shape == (555,) and float(expected.depth.std()) > 1e-2
+    assert (depth - expected.depth).abs().max() <= TOLERANCE * (student.config.far - student.config.near)
+    assert (run_rays(session, o, d) - expected.rgb).abs().max() <= TOLERANCE
+    sidecar = json.loads((tmp_path / "s.json").read_text())
+    assert set(sidecar["outputs"]) == {"rgb", "depth"} and sidecar["student"]["config"]["depth"] is True

@@ -1,7 +1,10 @@
-"""A grid-encoded student on a forward-facing LLFF scene (fern): its feature planes cover the NDC box."""
+"""A grid-encoded student on a forward-facing LLFF scene (fern): its feature planes cover the NDC box, and its depth
+is the teacher's NDC ray parameter."""
 
 import json
 import math
+
+import numpy as np
 
 from r2l_viewer.core.checkpoint import load_scene
 from trainers.cli.train import main
@@ -16,6 +19,7 @@ TINY_RUN = [
     "8,16", "--distill.student.grid_channels", "2", "--distill.student.width", "16", "--distill.student.blocks", "1",
     "--distill.steps", "30", "--distill.batch_rays", "256", "--distill.hard_rays", "32", "--distill.val_views", "1",
     "--finetune.steps", "10", "--finetune.batch_rays", "256", "--finetune.val_every", "5", "--finetune.val_views", "1",
+    "--distill.student.depth", "true",
 ]
 
 
@@ -36,3 +40,9 @@ def test_a_grid_student_distils_finetunes_and_evaluates_on_fern(fern_dir, tmp_pa
     result = json.loads(capsys.readouterr().out)
     assert result["student"]["encoding"] == "grid" and math.isfinite(result["student"]["psnr"])
     assert result["student_vs_teacher"]["psnr"] > first + 3.0  # and r2l-eval renders it the same way
+    # depth in NDC scenes: the ray parameter in NDC space, 0 to 1, for the teacher (pseudo data) and the student
+    pseudo = np.load(out.parent / "scene.pseudo" / "shard_00000" / "depth.npy")
+    assert 0.0 <= pseudo.min() and pseudo.max() <= 1.0
+    depth = result["depth"]
+    assert (depth["near"], depth["far"], depth["units"]) == (0.0, 1.0, "NDC t (0 to 1)")
+    assert 0.0 < depth["mae"] < 1.0 and 0.0 <= depth["within_1pct"] <= 1.0

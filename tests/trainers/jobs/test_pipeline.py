@@ -59,6 +59,7 @@ def test_distil_then_finetune_raise_the_student(taught_scene, tmp_path):
 
 GRID_STUDENT = StudentConfig(points_per_ray=8, encoding="grid", grid_planes=(8, 16), grid_channels=2, width=32,
                              blocks=1)
+DEPTH_STUDENT = StudentConfig(points_per_ray=8, frequencies=4, width=48, blocks=2, depth=True)  # its pool holds depths
 
 
 def test_a_grid_student_learns_the_scene_and_is_saved_with_its_grids(taught_scene, tmp_path):
@@ -80,7 +81,7 @@ def _weights(folder):
     return load_scene(folder / "scene.ckpt").student["weights"]
 
 
-@pytest.mark.parametrize("student", [None, GRID_STUDENT], ids=["frequency", "grid"])
+@pytest.mark.parametrize("student", [None, GRID_STUDENT, DEPTH_STUDENT], ids=["frequency", "grid", "depth"])
 def test_resume_after_a_stop_ends_where_an_uninterrupted_run_ends(taught_scene, tmp_path, student):
     folder_a, preset = _copy(taught_scene, tmp_path / "a")
     folder_b, _ = _copy(taught_scene, tmp_path / "b")

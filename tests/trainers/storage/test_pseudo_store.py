@@ -54,6 +54,20 @@ def test_batches_cover_every_view_and_match_the_stored_colours(tmp_path):
     assert {tuple(np.round(o, 5)) for o in batch.origins.numpy()} == origins  # every view was drawn
 
 
+def test_batches_with_depth_take_each_rays_stored_depth(tmp_path):
+    store = PseudoStore(tmp_path / "p")
+    store.create(6, 5, planned=6, teacher_id="t", settings={})
+    arrays = [_views(3, seed=s) for s in (4, 5)]
+    for a in arrays:
+        store.append(*a)
+    batch = store.views().sample(3000, torch.Generator().manual_seed(1), depth=True)
+    assert batch.depth.dtype == torch.float32 and batch.depth.shape == (3000,)
+    stored = {(tuple(c), d) for a in arrays for c, d in zip(a[0].reshape(-1, 3).tolist(), a[1].reshape(-1).tolist())}
+    pairs = {(tuple(c), d) for c, d in zip((batch.rgb * 255).round().int().tolist(), batch.depth.tolist())}
+    assert pairs <= stored  # each ray's depth is the one stored with its colour
+    assert store.views().sample(10, torch.Generator().manual_seed(1)).depth is None  # only when asked for
+
+
 def test_a_full_disk_keeps_the_shards_already_written(tmp_path, monkeypatch):
     store = PseudoStore(tmp_path / "p")
     store.create(6, 5, planned=8, teacher_id="t", settings={})

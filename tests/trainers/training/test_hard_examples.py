@@ -1,4 +1,4 @@
-"""The hard-example pool keeps each pooled ray whole: its origin, direction and colour come from one ray."""
+"""The hard-example pool keeps each pooled ray whole: its origin, direction, colour (and depth) come from one ray."""
 
 import torch
 
@@ -58,3 +58,25 @@ def test_no_write_goes_through_repeated_ring_positions():
     pool.add(_batch(3, 0), torch.ones(3), fraction=1.0)
     pool.add(_batch(40, 100), torch.arange(40, dtype=torch.float32), fraction=0.5)  # 20 rows, 5 places, 3 taken
     assert sorted(_assert_whole_rays(pool).tolist()) == [135.0, 136.0, 137.0, 138.0, 139.0]  # the worst five
+
+
+def _batch_with_depth(n: int, offset: int) -> RayBatch:
+    batch = _batch(n, offset)
+    batch.depth = batch.origins[:, 0] / 100.0 + 2.0  # ray k's depth: 2 + k / 100
+    return batch
+
+
+def test_pooled_rays_keep_their_target_depth_and_old_states_load():
+    pool = HardExamplePool(capacity=6)
+    pool.add(_batch_with_depth(10, 0), torch.arange(10, dtype=torch.float32), fraction=1.0)
+    pool.add(_batch_with_depth(4, 50), torch.arange(4, dtype=torch.float32), fraction=1.0)  # wraps round
+    ids = _assert_whole_rays(pool)
+    assert torch.allclose(pool.depth, ids / 100.0 + 2.0)
+    sample = pool.sample(32, torch.Generator().manual_seed(0))
+    assert torch.allclose(sample.depth, sample.origins[:, 0] / 100.0 + 2.0)
+    again = HardExamplePool(capacity=6)
+    again.load_state_dict(pool.state_dict())
+    assert torch.equal(again.depth, pool.depth)
+    old = {k: v for k, v in pool.state_dict().items() if k != "depth"}  # saved before students had depth
+    again.load_state_dict(old)
+    assert again.depth is None and again.sample(4, torch.Generator()).depth is None
