@@ -1,5 +1,6 @@
-"""Render modes in the window on the bundled demo: depth (the teacher's, colour-mapped, with its legend, since the
-demo student gives none), error against the teacher, back to colour; remembered for the next window."""
+"""Render modes in the window on the bundled demo: depth (the student's, colour-mapped, with its legend; the
+teacher's, said so, for a student without depth), error against the teacher, back to colour; remembered for the
+next window."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from r2l_viewer.app.view_modes import NO_ERROR, NO_STUDENT_DEPTH
 from r2l_viewer.app.view_settings import ViewSettings
 from r2l_viewer.core.colormap import depth_image, error_image
 from r2l_viewer.core.render import render_image
+
+from tests.grid_scenes import with_grid_student
 
 from .helpers import wait_at_rest
 
@@ -38,9 +41,9 @@ def test_depth_and_error_modes_show_what_they_say_with_a_legend(qtbot, make_wind
 
     QTest.keyClick(window, Qt.Key.Key_2)
     wait_at_rest(qtbot, window, timeout=60_000)
-    assert live.last_frame.key == ("teacher", "depth") and NO_STUDENT_DEPTH in window.canvas.overlay
+    assert live.last_frame.key == ("student", "depth") and NO_STUDENT_DEPTH not in window.canvas.overlay
     near, far = live.depth_range()
-    expected = to_uint8(depth_image(reference(window, session.teacher).depth, near, far))
+    expected = to_uint8(depth_image(reference(window, session.student).depth, near, far))
     assert close_to(live.last_frame.rgb, expected)
     legend = window.canvas.legend
     assert legend.isVisible() and (legend.legend.low_text, legend.legend.high_text) == ("near 2.00", "far 6.00")
@@ -59,6 +62,17 @@ def test_depth_and_error_modes_show_what_they_say_with_a_legend(qtbot, make_wind
     wait_at_rest(qtbot, again)
     assert again.live.last_frame.key == ("student", "rgb") and not again.canvas.legend.isVisible()
     assert ViewSettings.load().mode == "colour"
+
+
+def test_a_student_without_depth_shows_the_teachers_and_says_so(qtbot, make_window, demo_checkpoint, tmp_path):
+    scene = with_grid_student(demo_checkpoint, tmp_path / "colour-only.ckpt")  # a student distilled without depth
+    window = make_window(scene, size=SMALL, view={"mode": "depth"})
+    wait_at_rest(qtbot, window, timeout=60_000)
+    live = window.live
+    assert live.last_frame.key == ("teacher", "depth") and NO_STUDENT_DEPTH in window.canvas.overlay
+    near, far = live.depth_range()
+    expected = to_uint8(depth_image(reference(window, window.session.teacher).depth, near, far))
+    assert close_to(live.last_frame.rgb, expected)
 
 
 def test_error_mode_without_a_teacher_shows_colour_and_says_why(qtbot, make_window, scene_without_teacher):
