@@ -25,7 +25,8 @@ def red_student(student):
     red = copy.deepcopy(student)
     with torch.no_grad():
         red.tail.weight.zero_()
-        red.tail.bias.copy_(torch.tensor([20.0, -20.0, -20.0]))
+        red.tail.bias.zero_()
+        red.tail.bias[:3] = torch.tensor([20.0, -20.0, -20.0])  # (a fourth output, depth, stays as it was set)
     return red
 
 

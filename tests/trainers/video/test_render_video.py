@@ -25,6 +25,7 @@ from r2l_viewer.core.colormap import depth_image, depth_range
 from r2l_viewer.core.render import render_image
 from trainers.configs import VideoConfig
 from trainers.events import DONE, PROGRESS, STOPPED
+from tests.grid_scenes import with_grid_student
 from trainers.cli.render import main
 from trainers.video.job import RenderVideo
 from trainers.video.frames import to_uint8
@@ -116,6 +117,18 @@ def test_the_teachers_depth_as_colours_along_the_standard_orbit(tmp_path):
     assert np.abs(iio.imread(frames[0]).astype(int) - expected).max() <= 1
 
 
+def test_the_students_depth_along_the_standard_orbit(tmp_path):
+    out = tmp_path / "student-depth"
+    assert main([str(DEMO), "--out", str(out), "--output", "depth", "--size", "16x16", "--quiet"]) == 0
+    frames = sorted(out.iterdir())
+    scene = load_scene(DEMO)
+    first = render_image(scene.build_student(), spherical_pose(-180.0, 30.0, 4.0),
+                         frame_intrinsics(vertical_fov(scene.meta.intrinsics), 16, 16))
+    span = depth_range(first.depth, scene.meta.far, first.opacity)
+    expected = to_uint8(depth_image(first.depth, *span, first.opacity, scene.meta.background))
+    assert len(frames) == 40 and np.abs(iio.imread(frames[0]).astype(int) - expected).max() <= 1
+
+
 def test_an_odd_frame_size_is_padded_to_even_for_h264(tmp_path, capsys):
     out = tmp_path / "odd.mp4"
     path_file = nerfstudio_path_file(tmp_path, width=33, height=21)
@@ -127,7 +140,7 @@ def test_an_odd_frame_size_is_padded_to_even_for_h264(tmp_path, capsys):
 @pytest.mark.parametrize("scene,args,message", [
     ("demo", ["--path", "{folder}/missing.json"], "missing.json: no such file"),
     ("demo", ["--path", "{folder}/bad.json"], r"bad.json: camera_path\[1\] has no 'fov'"),
-    ("demo", ["--output", "depth"], "its student gives no depth"),  # (the demo's student predicts colour only)
+    ("colour-only", ["--output", "depth"], "its student gives no depth"),  # (distilled without depth)
     ("demo", ["--out", "{folder}/exists.mp4"], "exists.mp4: already exists; choose another name, or replace it"),
     ("demo", ["--out", "{folder}/video.avi"], "give a .mp4 file for a video"),
     ("teacher-only", [], "has no student; render the teacher"),
@@ -140,14 +153,15 @@ def test_bad_requests_are_refused_before_any_frame(tmp_path, capsys, scene, args
     checkpoint = load_scene(DEMO)
     checkpoint.student = None
     save_scene(tmp_path / "teacher-only.ckpt", checkpoint)
-    scene_path = DEMO if scene == "demo" else tmp_path / "teacher-only.ckpt"
+    with_grid_student(DEMO, tmp_path / "colour-only.ckpt")  # a student without depth
+    scene_path = DEMO if scene == "demo" else tmp_path / f"{scene}.ckpt"
     args = [a.format(folder=tmp_path) for a in args]
     out = [] if "--out" in args else ["--out", str(tmp_path / "new.mp4")]
     assert main([str(scene_path), *out, *args]) == 2
     err = capsys.readouterr().err
     assert "error: " in err and len(err.strip().splitlines()) == 1, err
     assert re.search(message, err), err
-    assert leftovers(tmp_path, {"bad.json", "exists.mp4", "teacher-only.ckpt"}) == []
+    assert leftovers(tmp_path, {"bad.json", "exists.mp4", "teacher-only.ckpt", "colour-only.ckpt"}) == []
     assert (tmp_path / "exists.mp4").read_bytes() == b"an older video"
 
 
