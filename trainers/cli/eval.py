@@ -10,22 +10,12 @@ from r2l_viewer.core.config import validate
 from r2l_viewer.core.metrics import FLOPS_DEFINITION
 
 from trainers.cli.train import USER_ERRORS, StopOnSignals
-from trainers.cli.args import BriefArgumentParser, positive_int
+from trainers.cli.args import BriefArgumentParser, non_negative_int, positive_int
 from trainers.configs import EvalConfig
 from trainers.jobs.evaluate import Evaluate, human_bytes
 from trainers.events import DONE
 from trainers.cli.progress import ProgressPrinter
 from trainers.storage.workspace import RunContext, Workspace, describe_os_error
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,8 +60,9 @@ class ViewSet(ABC):
         """Colours [n, 3] (float in [0, 1]) of pixels (image, y, x)."""
 
     def depths(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """The teacher's depths [n] (float32) of pixels (image, y, x), for views that hold them."""
-        raise NotImplementedError(f"{type(self).__name__} holds no depth")
+        """The teacher's depths [n] (float32) of pixels (image, y, x), for views that hold them (a ValueError for
+        views without depth maps: a depth loss needs pseudo data or given teacher depths)."""
+        raise ValueError(f"{type(self).__name__}: these views hold no depth maps to train depth on")
 
     def rays(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Origins and directions [n, 3] of pixels (image, y, x): square pixels, principal point at the centre."""
