@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("R2L_DATA", ROOT.parent / "shared" / "data"))
 LEGO = SHARED_DATA / "nerf_synthetic" / "lego"
 FERN = SHARED_DATA / "nerf_llff_data" / "fern"
+CAPTURES = SHARED_DATA / "captures"
 
 
 def require(path: Path) -> Path:
@@ -29,6 +30,12 @@ def lego_dir() -> Path:
 @pytest.fixture(scope="session")
 def fern_dir() -> Path:
     return require(FERN)
+
+
+@pytest.fixture(scope="session")
+def captures_dir() -> Path:
+    """The real phone captures: fruit (360 degrees, unbounded) and forward_c (forward-facing)."""
+    return require(CAPTURES)
 
 
 @pytest.fixture(scope="session")

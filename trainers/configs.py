@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from r2l_viewer.core.config import param
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
+APPEARANCE = ("auto", "on", "off")
 DEPTH_WEIGHT = 0.3
 DEPTH_WEIGHT_HELP = ("for a student with depth: weight of its depth loss beside the colour loss (squared error, "
                      "depths as fractions of near..far) against the teacher's depth")
@@ -26,6 +27,9 @@ class TeacherConfig:
     upsample_steps: tuple = param((300, 700, 1200), "grid teacher: steps at which the grid grows towards full "
                                   "resolution (increasing step numbers)", min=1, order="<")
     tv_weight: float = param(1e-5, "grid teacher: weight of the density total-variation prior", min=0.0)
+    appearance: str = param("auto", "grid teacher: a learned appearance code per training image, for photos whose "
+                            "exposure or white balance changes between shots (new views take the codes' mean): "
+                            "'auto' (on for nerfstudio/instant-ngp captures without cut-out masks), 'on' or 'off'", choices=APPEARANCE)
     occupancy_every: int = param(50, "grid teacher: steps between empty-space map refreshes", min=1)
     grid: GridConfig = param(GridConfig(), "the grid teacher's shape")
     nerf: NerfConfig = param(NerfConfig(), "the NeRF teacher's shape")
@@ -39,6 +43,9 @@ class PseudoConfig:
     """Let the teacher render random views as the student's training data."""
 
     images: int = param(1000, "pseudo views to render", min=1, max=1_000_000, gui=True)
+    ray_budget: int = param(0, "render at most this many rays in all (fewer views for larger images; 0: no "
+                            "limit): keeps a preset's time when the scene's images are larger than it was made for",
+                            min=0)
     focal_scale: tuple = param((1.0, 2.0), "focal length multiplied by U[lo, hi) per view (zooms in on detail)",
                                min=0.1, max=100.0, length=2, order="<=")
     radius_scale: tuple = param((1.0, 1.0), "camera distance multiplied by U[lo, hi) per view", min=0.1, max=100.0,

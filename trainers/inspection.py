@@ -7,6 +7,7 @@ import io
 import torch
 
 from r2l_viewer.core.datasets import dataset_format, load_dataset
+from r2l_viewer.core.datasets.scene_shape import KIND_WORDS
 from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
 from r2l_viewer.core.models import GridTeacher, NerfConfig, Student, VanillaNerf, parameter_count
 
@@ -62,17 +63,20 @@ def describe_preset(name: str) -> dict:
     return result
 
 
-def check_data(source: str, downscale: int | None = None) -> dict:
-    """Load a dataset and summarise it: format, images per split, size, camera (focal length, principal point, lens
-    distortion), near/far and the scene box; for a nerfstudio capture its camera model and how its poses were
-    scaled."""
+def check_data(source: str, downscale: int | None = None, scene_kind: str = "auto") -> dict:
+    """Load a dataset and summarise it: format, the kind of scene chosen and why, images per split, size, camera
+    (focal length, principal point, lens distortion), near/far and the scene box (or contracted region); for a
+    nerfstudio capture its camera model and how its poses were scaled; notes (frames left out)."""
     kind = dataset_format(source)
-    dataset = load_dataset(source, downscale)
+    dataset = load_dataset(source, downscale, kind=scene_kind)
     meta = dataset.meta
     return {
         "path": meta.source,
         "format": kind,
         "name": meta.name,
+        "scene_kind": meta.kind,
+        "scene_kind_why": meta.extra.get("scene_kind_reason", "Blender scenes and the demo are objects in a box"),
+        "model": KIND_WORDS[meta.kind],
         "images": {name: len(split) for name, split in dataset.splits.items()},
         "height": meta.intrinsics.height,
         "width": meta.intrinsics.width,
@@ -83,7 +87,9 @@ def check_data(source: str, downscale: int | None = None) -> dict:
         "far": meta.far,
         "box": [list(meta.box_min), list(meta.box_max)],
         "ndc": meta.ndc is not None,
+        "contraction": meta.contraction,
+        "azimuth_range": list(meta.azimuth_range),
         "downscale": meta.extra["downscale"],
         "orbit_radius": meta.orbit_radius,
         "elevation_range": list(meta.elevation_range),
-    } | {key: meta.extra[key] for key in ("camera_model", "world_scale") if key in meta.extra}
+    } | {key: meta.extra[key] for key in ("camera_model", "world_scale", "aabb_scale", "notes") if meta.extra.get(key)}

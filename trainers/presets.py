@@ -39,7 +39,7 @@ def _tiny() -> Preset:
             kind="grid", steps=3600, batch_rays=4096, start_resolution=48, upsample_steps=(400, 900, 1500),
             grid=GridConfig(resolution=128, features=12, mlp_width=64),
         ),
-        pseudo=PseudoConfig(images=800),
+        pseudo=PseudoConfig(images=800, ray_budget=8_000_000),  # 800 views at 100x100; fewer for larger images
         distill=DistillConfig(
             student=TINY_STUDENT,
             points_in_box=True,

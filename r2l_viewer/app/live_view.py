@@ -276,7 +276,7 @@ class LiveView(QObject):
         self.plan = plan_view(self.view.mode, self.view.split, scene_models(self.session, self._student_depth()))
         self.worker.set_models(self.session.student, self.session.teacher)
         self.canvas.set_split(self.plan.left is not None, self.view.divider)
-        self.canvas.legend.set_legend(legend_for(self.plan.main, self.depth_range(), self.session.meta.ndc is not None))
+        self.canvas.legend.set_legend(legend_for(self.plan.main, self.depth_range(), self.session.meta.kind))
         if self.plan.main is None:
             self.canvas.set_message("this checkpoint has no teacher and no student yet: train one in the Train tab")
 

@@ -104,12 +104,20 @@ class Legend:
     high_text: str
 
 
-def legend_for(main: Pass | None, depth_range: tuple[float, float], ndc: bool) -> Legend | None:
-    """The legend of a depth or error image (None for colour)."""
+DEPTH_TITLES = {
+    "object": "depth (scene units)",
+    "forward": "depth, NDC (0: near plane, 1: infinity)",
+    "unbounded": "depth along the contracted ray (scene units near the cameras, squashed beyond)",
+}
+
+
+def legend_for(main: Pass | None, depth_range: tuple[float, float], kind: str) -> Legend | None:
+    """The legend of a depth or error image (None for colour); depth's units follow the scene's kind ('object',
+    'unbounded' or 'forward')."""
     if main is None or main.output == "rgb":
         return None
     if main.output == "error":
         return Legend("|teacher - student| (mean over RGB)", "heat", 0.0, ERROR_SCALE, "0", f"{ERROR_SCALE:g}+")
     near, far = depth_range
-    title = "depth, NDC (0: near plane, 1: infinity)" if ndc else "depth (scene units)"
+    title = DEPTH_TITLES[kind]
     return Legend(title, "turbo", near, far, f"near {near:.2f}", f"far {far:.2f}")

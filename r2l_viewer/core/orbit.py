@@ -12,6 +12,7 @@ from .datasets.base import SceneMeta
 
 MAX_ELEVATION = 89.0
 FREE_RADII = (0.15, 4.0)  # distances a camera without a light field's limits may take, times the orbit radius
+CAPTURE_RADII = (0.4, 1.5)  # the same in an unbounded capture: beyond its cameras nothing was seen up close
 HOME_AZIMUTH = -180.0  # 360-degree scenes open where the standard 360 path starts (NeRF's first render pose)
 
 
@@ -50,20 +51,25 @@ class OrbitCamera:
     @classmethod
     def for_scene(cls, meta: SceneMeta) -> "OrbitCamera":
         """A camera on the scene's orbit, in the middle of its training cameras' elevations. Forward-facing scenes
-        (a narrow azimuth range) keep to the range their cameras cover, with some margin."""
+        (a narrow azimuth range) keep to the range their cameras cover, with some margin; unbounded captures keep
+        to their cameras' elevations (and arc), and to distances near theirs (the background was seen from there
+        only)."""
         lo, hi = meta.elevation_range
         az_lo, az_hi = meta.azimuth_range
+        unbounded = meta.contraction is not None
         forward_facing = az_hi - az_lo < 180.0
+        arc = forward_facing or (unbounded and az_hi - az_lo < 360.0)  # the views stay where the cameras were
         margin = 10.0
+        radii = CAPTURE_RADII if unbounded else FREE_RADII
         return cls(
             center=tuple(meta.orbit_center), up=tuple(meta.orbit_up),
-            azimuth=(az_lo + az_hi) / 2 if forward_facing else HOME_AZIMUTH,
+            azimuth=(az_lo + az_hi) / 2 if arc else HOME_AZIMUTH,
             elevation=float(min(max((lo + hi) / 2, -MAX_ELEVATION), MAX_ELEVATION)),
-            radius=meta.orbit_radius, min_radius=FREE_RADII[0] * meta.orbit_radius,
-            max_radius=FREE_RADII[1] * meta.orbit_radius,
-            azimuth_limits=(az_lo - margin, az_hi + margin) if forward_facing else None,
+            radius=meta.orbit_radius, min_radius=radii[0] * meta.orbit_radius,
+            max_radius=radii[1] * meta.orbit_radius,
+            azimuth_limits=(az_lo - margin, az_hi + margin) if arc else None,
             elevation_limits=(max(lo - margin, -MAX_ELEVATION), min(hi + margin, MAX_ELEVATION))
-            if forward_facing else (-MAX_ELEVATION, MAX_ELEVATION),
+            if forward_facing or unbounded else (-MAX_ELEVATION, MAX_ELEVATION),
         )
 
     def within(self, views: dict | None) -> None:

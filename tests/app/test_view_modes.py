@@ -47,12 +47,13 @@ def test_error_needs_both_models_and_is_never_split():
 
 
 def test_legends_name_their_scale():
-    depth = legend_for(Pass("teacher", "depth", "t"), (2.0, 6.0), ndc=False)
+    depth = legend_for(Pass("teacher", "depth", "t"), (2.0, 6.0), "object")
     assert (depth.colormap, depth.low_text, depth.high_text) == ("turbo", "near 2.00", "far 6.00")
-    assert "NDC" in legend_for(Pass("teacher", "depth", "t"), (0.0, 1.0), ndc=True).title
-    error = legend_for(Pass("both", "error", "e"), (2.0, 6.0), ndc=False)
+    assert "NDC" in legend_for(Pass("teacher", "depth", "t"), (0.0, 1.0), "forward").title
+    error = legend_for(Pass("both", "error", "e"), (2.0, 6.0), "object")
     assert error.colormap == "heat" and error.high == 0.25
-    assert legend_for(Pass("student", "rgb", "s"), (2.0, 6.0), ndc=False) is None
+    assert legend_for(Pass("student", "rgb", "s"), (2.0, 6.0), "object") is None
+    assert "contracted" in legend_for(Pass("student", "depth", "s"), (0.0, 8.0), "unbounded").title
 
 
 def test_view_settings_round_trip_and_survive_a_damaged_file(tmp_path):

@@ -52,17 +52,17 @@ def test_bad_fields_are_named_with_the_file(capture, change, expected):
     assert message.startswith(str(capture)) and "transforms.json" in message and expected in message
 
 
-def test_a_missing_frame_image_is_named(capture):
+def test_a_frame_whose_image_is_missing_is_left_out_with_one_line_naming_it(capture):
     (capture / "images" / "frame_00003.png").unlink()
-    message = failure(capture)
-    assert message.startswith(str(capture / "images" / "frame_00003.png"))
-    assert "image file not found (frame 'images/frame_00003.png' of" in message
+    ds = load_dataset(capture, 1)
+    assert sum(len(split) for split in ds.splits.values()) == 7
+    assert ds.meta.extra["notes"] == ["1 of 8 frames have no image file and are left out: images/frame_00003.png"]
+    assert all("frame_00003" not in split.names for split in ds.splits.values())
 
 
-def test_a_missing_image_in_the_images_n_folder_is_named(capture):
-    shutil.copytree(capture / "images", capture / "images_2")
-    (capture / "images_2" / "frame_00005.png").unlink()
-    assert failure(capture, 2).startswith(str(capture / "images_2" / "frame_00005.png"))
+def test_a_capture_with_no_image_at_all_is_refused(capture):
+    shutil.rmtree(capture / "images")
+    assert "none of its 8 frames' images was found" in failure(capture)
 
 
 def test_camera_angle_x_stands_in_for_a_missing_focal_length(capture):
@@ -71,26 +71,32 @@ def test_camera_angle_x_stands_in_for_a_missing_focal_length(capture):
     assert intr.fx == pytest.approx(16 / 0.5463, rel=1e-3) and intr.fy == intr.fx and (intr.cx, intr.cy) == (16, 12)
 
 
-def test_forward_facing_cameras_are_refused(fern_dir, tmp_path):
+def test_forward_facing_cameras_take_the_ndc_path(fern_dir, tmp_path):
     """fern's cameras (LLFF, all looking one way) written as a nerfstudio capture."""
     fern = load_dataset(fern_dir, 8, ("train",))
     folder = tmp_path / "fern"
     folder.mkdir()
-    frames = [{"file_path": f"../../{name}.png", "transform_matrix": pose.tolist()}
+    frames = [{"file_path": str(fern_dir / "images_8" / f"{name}.png"), "transform_matrix": pose.tolist()}
               for name, pose in zip(fern.split("train").names, fern.split("train").poses)]
     (folder / "transforms.json").write_text(json.dumps({"fl_x": 400.0, "w": 504, "h": 378, "frames": frames}))
-    message = failure(folder)
-    assert "transforms.json: the cameras do not surround one object" in message
-    assert "forward-facing and unbounded captures are not supported yet" in message
+    meta = load_dataset(folder, 4, ("train",)).meta
+    assert meta.kind == "forward" and meta.ndc is not None and "forward-facing" in meta.extra["scene_kind_reason"]
 
 
-def test_a_walk_along_a_street_is_refused(capture):
+def test_a_walk_along_a_street_looking_one_way_is_forward_facing(capture):
     def walk(data):
         for i, frame in enumerate(data["frames"]):
             eye = torch.tensor([0.5 * i, 0.0, 1.5])
             frame["transform_matrix"] = look_at(eye, eye + torch.tensor([0.0, 1.0, 0.0]), torch.tensor([0.0, 0.0, 1.0])).tolist()
     edit_transforms(capture, walk)
-    assert "the cameras do not surround one object" in failure(capture)
+    assert load_dataset(capture, 1, ("train",)).meta.kind == "forward"
+    with pytest.raises(DatasetError, match="do not surround one object"):
+        load_dataset(capture, 1, ("train",), kind="object")
+
+
+def test_fisheye_captures_are_refused_clearly(capture):
+    edit_transforms(capture, lambda d: d.update(is_fisheye=True))
+    assert "'is_fisheye' is true" in failure(capture) and "undistort" in failure(capture)
 
 
 def test_an_image_of_another_size_is_named(capture):

@@ -22,6 +22,7 @@ from trainers.distributed import (DEFAULT_TIMEOUT_S, SHARED_JOBS, end_process, e
 from trainers.events import STOPPED
 from trainers.export.onnx_export import ExportConfig, export_student
 from trainers.jobs.import_nerf import import_nerf
+from r2l_viewer.core.datasets.scene_shape import CHOICES as SCENE_KINDS
 from trainers.inspection import check_data, describe_preset
 from trainers.jobs.pipeline import run_all, run_job
 from trainers.presets import PRESETS, get_preset
@@ -77,7 +78,7 @@ def cmd_describe(args) -> int:
 
 
 def cmd_check_data(args) -> int:
-    _print(check_data(args.folder, args.downscale), args.json)
+    _print(check_data(args.folder, args.downscale, args.scene_kind), args.json)
     return 0
 
 
@@ -104,7 +105,8 @@ def _add_export_parser(sub) -> None:
 
 
 def cmd_import_nerf(args) -> int:
-    ctx = RunContext(Workspace(args.out), data=args.data, downscale=args.downscale, force=args.force)
+    ctx = RunContext(Workspace(args.out), data=args.data, downscale=args.downscale, force=args.force,
+                     scene_kind=args.scene_kind)
     result = import_nerf(args.weights, ctx)
     print(f"r2l-train: saved {args.out} with the NeRF as its teacher; next: r2l-train pseudo --out {args.out}",
           file=sys.stderr)
@@ -176,7 +178,7 @@ def cmd_job(args) -> int:
     ctx = RunContext(
         Workspace(args.out), data=args.data, downscale=args.downscale, device=args.device,
         seed=0 if args.seed is None else args.seed, resume=args.resume, force=getattr(args, "force", False),
-        given=given_settings(args),
+        given=given_settings(args), scene_kind=args.scene_kind,
     )
     requested = ctx.torch_device  # fail now, not after minutes of work, when the device does not exist
     ranks, device = join(requested, args.dist_timeout)  # (under torchrun: one process of several)
@@ -209,12 +211,20 @@ def refuse_single_process_commands(command: str) -> None:
         raise SingleProcessOnly(refusal(command))
 
 
+def add_scene_kind(parser, more: str = "") -> None:
+    """The --scene-kind flag: how a capture is modelled, chosen from its cameras unless given."""
+    parser.add_argument("--scene-kind", default="auto", choices=SCENE_KINDS,
+                        help="how to model the scene: auto (from the cameras, as check-data says), object (in a box), "
+                        "unbounded (contracted space) or forward (NDC, forward-facing)" + more)
+
+
 def _add_job_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help=JOB_HELP[name], description=JOB_HELP[name])
     p.add_argument("--out", required=True, help="the scene checkpoint to write (created or updated)")
     p.add_argument("--data", help=DATA_HELP + " (default: the checkpoint's dataset)")
     p.add_argument("--preset", default="tiny", choices=list(PRESETS), help="settings to start from (default: tiny)")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP + "; a later job keeps the checkpoint's factor")
+    add_scene_kind(p, "; a later job keeps the checkpoint's")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, help="random seed (default 0, or the interrupted run's with --resume)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last save, with "
@@ -247,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-data", help="load a dataset folder and summarise it")
     p.add_argument("folder", help=DATA_HELP)
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
+    add_scene_kind(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_check_data)
 
@@ -257,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="the scene folder the NeRF was trained on")
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
+    add_scene_kind(p)
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_import_nerf)

@@ -61,7 +61,11 @@ def _sample_poses(scene: SceneCheckpoint) -> torch.Tensor:
 def graph_outputs(config: dict) -> dict:
     """The graph's outputs in words, for the sidecar."""
     outputs = {"rgb": "float32 [N, 3], colour in [0, 1]"}
-    if config.get("depth"):
+    if config.get("depth") and config.get("contraction"):
+        outputs["depth"] = ("float32 [N], where the ray meets the scene as the length of its path through the "
+                            "contracted scene (scene units: true distance inside scene.contraction's cube, squashed "
+                            "beyond it), from near to far")
+    elif config.get("depth"):
         outputs["depth"] = ("float32 [N], the ray parameter t where the ray meets the scene (the teacher's expected "
                             "depth: distance along the view axis for these directions, NDC t for forward-facing "
                             "scenes), from near to far; far where the ray meets nothing")
@@ -78,7 +82,8 @@ def sidecar(scene: SceneCheckpoint, onnx_path: Path, opset: int) -> dict:
         "outputs": graph_outputs(student["config"]),
         "scene": {"name": meta.name, "format": meta.format, "near": meta.near, "far": meta.far,
                   "background": list(meta.background), "box_min": list(meta.box_min), "box_max": list(meta.box_max),
-                  "ndc": meta.ndc} | ({"nerfstudio_to_scene": world} if world else {}),
+                  "ndc": meta.ndc, "kind": meta.kind, "contraction": meta.contraction}
+        | ({"nerfstudio_to_scene": world} if world else {}),
         "intrinsics": meta.intrinsics.to_dict(),
         "orbit": {"center": list(meta.orbit_center), "up": list(meta.orbit_up), "radius": meta.orbit_radius,
                   "elevation_range": list(meta.elevation_range), "azimuth_range": list(meta.azimuth_range)},

@@ -16,13 +16,16 @@ WITHIN = 0.01  # a pixel's depth is "within" when it is off by at most this shar
 ERROR_SCALE = 0.05  # the depth error map is brightest at this share of near..far
 
 
-def depth_units(ndc) -> str:
-    """What a depth is measured in: the ray parameter t, which is distance along the view axis in world scenes."""
+def depth_units(ndc, contraction=None) -> str:
+    """What a depth is measured in: the ray parameter t, which is distance along the view axis in world scenes;
+    in unbounded scenes the length of the ray's contracted path."""
+    if contraction is not None:
+        return "scene units along the contracted ray (true distance near the cameras, squashed beyond)"
     return "NDC t (0 to 1)" if ndc else "scene units"
 
 
 def depth_comparison(student: list[torch.Tensor], teacher: list[torch.Tensor], near: float, far: float,
-                     ndc=None) -> dict:
+                     ndc=None, contraction=None) -> dict:
     """Mean absolute error of the student's depth maps against the teacher's (same views), in the depth's units,
     and the share of pixels within WITHIN of the range near..far; the same two on the pixels where the teacher
     sees something (its depth short of far by more than WITHIN of the range), since empty background, which both
@@ -33,7 +36,7 @@ def depth_comparison(student: list[torch.Tensor], teacher: list[torch.Tensor], n
     return {"mae": float(errors.mean()), "within_1pct": float(within.float().mean()),
             "seen_share": float(seen.float().mean()), "seen_mae": _mean(errors[seen]),
             "seen_within_1pct": _mean(within[seen].float()),
-            "near": near, "far": far, "units": depth_units(ndc), "pixels": int(errors.numel())}
+            "near": near, "far": far, "units": depth_units(ndc, contraction), "pixels": int(errors.numel())}
 
 
 def _mean(values: torch.Tensor) -> float | None:

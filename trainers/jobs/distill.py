@@ -28,6 +28,10 @@ def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -
     is given, points placed only where rays cross it."""
     bounds = meta.model_bounds()
     changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"]}
+    if meta.contraction is not None:  # points in the contracted cube [-2, 2]^3, encoded there
+        scale = 0.5 if normalize or config.encoding == "grid" else 1.0
+        return dataclasses.replace(config, **changes, contraction=meta.contraction, center=(0.0, 0.0, 0.0),
+                                   scale=scale, box_min=None, box_max=None)
     lo, hi = (torch.tensor(b) for b in (box or (meta.box_min, meta.box_max)))
     if (normalize or config.encoding == "grid") and meta.ndc is None:  # feature grids cover the scene box
         changes["center"] = tuple(round(float(c), 6) for c in (lo + hi) / 2)

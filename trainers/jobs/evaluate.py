@@ -189,7 +189,7 @@ class Evaluate:
             return {}
         bounds = self.scene.meta.model_bounds()
         return {"depth": depth_comparison(self.depths["student"], self.depths["teacher"], bounds["near"],
-                                          bounds["far"], bounds["ndc"])}
+                                          bounds["far"], bounds["ndc"], self.scene.meta.contraction)}
 
     def _save_depths(self, folder: Path) -> None:
         """Depth maps beside the colour PNGs, for the student when it carries depth (and the teacher's then)."""

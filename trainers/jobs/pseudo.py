@@ -6,6 +6,8 @@ so a failure or a stop never destroys a complete set. `--resume` continues an un
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from collections.abc import Iterator
 
@@ -96,6 +98,14 @@ def share_of(runs: list[list[int]], shard_images: int, rank: int, world: int) ->
     return [run for run in runs if (run[0] // shard_images) % world == rank]
 
 
+def views_within_budget(config: PseudoConfig, intrinsics) -> int:
+    """config.images, or fewer when that many views of the scene's image size would pass config.ray_budget rays
+    (at least one view)."""
+    if not config.ray_budget:
+        return config.images
+    return max(1, min(config.images, config.ray_budget // (intrinsics.height * intrinsics.width)))
+
+
 def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
     """Render `config.images` views with the scene's teacher; resumable view by view. Under torchrun each rank
     renders its share of the views (see `share_of`) into its own shards, and rank 0 publishes them in the manifest
@@ -106,6 +116,7 @@ def make_pseudo_data(config: PseudoConfig, ctx: RunContext) -> Iterator[Event]:
     teacher = scene.build_teacher(ctx.torch_device)
     live = PseudoStore(ctx.workspace.pseudo_dir)
     config = _resumed_settings(config, ctx, scene, live)
+    config = dataclasses.replace(config, images=views_within_budget(config, scene.meta.intrinsics))
     settings = to_dict(config) | {"seed": ctx.seed}
     ranks = ctx.ranks
     folder, notes = ranks.leader_does(lambda: _open_store(ctx, live, settings, scene))  # rank 0 writes; others wait

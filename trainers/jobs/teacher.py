@@ -55,6 +55,12 @@ class TrainTeacher(TrainingJob):
                 "a new one (its student would no longer match), or another --out"
             )
         self.dataset = ctx.dataset(("train", "val"))
+        meta = self.dataset.meta
+        why = meta.extra.get("scene_kind_reason")
+        if why:
+            yield Event(self.stage, LOG, 0, self.config.steps, message=f"scene kind {meta.kind}: {why}")
+        for note in meta.extra.get("notes", []):
+            yield Event(self.stage, LOG, 0, self.config.steps, message=note)
         state = self.resume_state()
         if state is not None:
             self.model = model_from_record(state["model"], self.device).train()
@@ -81,7 +87,8 @@ class TrainTeacher(TrainingJob):
         opt = self.optimisation
         set_learning_rates(opt.optimizer, opt.rates(step))
         batch = self.views.sample(self.config.batch_rays, self.generator).to(self.device)
-        output = self.model(batch.origins, batch.directions, randomize=True, generator=self.generator)
+        codes = {"image": batch.image} if getattr(self.model.config, "appearance_codes", 0) else {}
+        output = self.model(batch.origins, batch.directions, randomize=True, generator=self.generator, **codes)
         loss = opt.loss(output, batch.rgb)
         opt.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -153,6 +153,7 @@ class RunContext:
     seed: int = 0
     resume: bool = False
     force: bool = False
+    scene_kind: str = "auto"  # 'auto', 'object', 'unbounded' or 'forward' (see core/datasets/scene_shape.py)
     given: frozenset | None = None  # settings the user gave ('distill.steps', 'seed'); None: all of them
     stop: threading.Event = field(default_factory=threading.Event)
     ranks: object = field(default_factory=_one_process)  # a trainers.distributed.Ranks: this process's place in a
@@ -181,7 +182,15 @@ class RunContext:
         if getattr(scene, needs) is None:
             hint = "r2l-train teacher" if needs == "teacher" else "r2l-train distill"
             raise JobError(f"{self.workspace.checkpoint}: has no {needs}; run `{hint}` on it first")
+        self.check_scene_kind(scene)
         return scene
+
+    def check_scene_kind(self, scene: SceneCheckpoint) -> None:
+        """A later job keeps the kind of scene the teacher models; asking for another is refused."""
+        if self.scene_kind not in ("auto", scene.meta.kind):
+            raise JobError(f"{self.workspace.checkpoint}: its teacher models the scene as {scene.meta.kind!r}; "
+                           f"--scene-kind {self.scene_kind} would need a new teacher (use another --out, or --force "
+                           "on the teacher)")
 
     def save_scene(self, scene: SceneCheckpoint) -> None:
         save_scene(self.workspace.checkpoint, scene)
@@ -210,9 +219,14 @@ class RunContext:
     def dataset(self, splits=("train", "val")) -> Dataset:
         """The run's dataset (loaded once per split set)."""
         data, downscale = self.data_source()
-        key = (data, downscale, tuple(splits))
+        recorded = self.scene() if self.workspace.checkpoint.exists() and not self.force else None
+        kind = self.scene_kind
+        if recorded is not None:
+            self.check_scene_kind(recorded)
+            kind = recorded.meta.kind
+        key = (data, downscale, tuple(splits), kind)
         if key not in self._datasets:
-            dataset = load_dataset(data, downscale, splits)  # records the factor it used in meta.extra
+            dataset = load_dataset(data, downscale, splits, kind)  # records the factor it used in meta.extra
             self._datasets[key] = dataset
         return self._datasets[key]
 

@@ -22,7 +22,7 @@ class HardExamplePool:
         return self.origins.shape[0]
 
     def _stored(self) -> tuple[str, ...]:
-        return FIELDS if self.depth is not None else FIELDS[:3]
+        return FIELDS[:4] if self.depth is not None else FIELDS[:3]
 
     def add(self, batch: RayBatch, errors: torch.Tensor, fraction: float) -> None:
         """Keep the `fraction` of the batch with the largest errors [n]."""

@@ -8,10 +8,12 @@ import torch
 import torch.nn.functional as F
 
 from r2l_viewer.core.carving import visual_hull
+from r2l_viewer.core.contraction import OUTER
 from r2l_viewer.core.datasets import Dataset
 from r2l_viewer.core.models import GridTeacher, VanillaNerf
 
 from trainers.configs import TeacherConfig
+from trainers.storage.workspace import JobError
 from trainers.training.schedule import exponential_decay
 
 PRUNE_ALPHA = 1e-3  # voxels whose opacity per sample stays below this are skipped once training has begun
@@ -20,18 +22,35 @@ MIN_OCCUPIED = 0.01  # skipping that would leave less than this share of the kep
 
 
 def build_teacher(config: TeacherConfig, dataset: Dataset):
-    """A fresh teacher of config.kind fitted to the scene's bounds (and box, for the grid)."""
-    bounds = dataset.meta.model_bounds()
+    """A fresh teacher of config.kind fitted to the scene's bounds (and, for the grid, its box, or the contracted
+    cube of an unbounded scene, and the appearance codes it asks for)."""
+    meta = dataset.meta
+    bounds = meta.model_bounds()
     if config.kind == "nerf":
+        if meta.contraction is not None:
+            raise JobError(f"{meta.name}: the NeRF teacher models a bounded scene; this capture is unbounded "
+                           "(see check-data): use --teacher.kind grid")
         return VanillaNerf(dataclasses.replace(config.nerf, **bounds))
+    box = (tuple(meta.box_min), tuple(meta.box_max)) if meta.contraction is None else ((-OUTER,) * 3, (OUTER,) * 3)
     grid = dataclasses.replace(
         config.grid,
         resolution=min(config.start_resolution, config.grid.resolution),
-        box_min=tuple(dataset.meta.box_min),
-        box_max=tuple(dataset.meta.box_max),
+        box_min=box[0],
+        box_max=box[1],
+        contraction=meta.contraction,
+        appearance_codes=len(dataset.split("train")) if wants_appearance(config, dataset) else 0,
         **bounds,
     )
     return GridTeacher(grid)
+
+
+def wants_appearance(config: TeacherConfig, dataset: Dataset) -> bool:
+    """Whether the grid teacher learns a code per training image: 'auto' takes them for photos without cut-out
+    masks from a phone or camera capture in the nerfstudio/instant-ngp format (synthetic renders, masked objects
+    and LLFF's curated sets keep one exposure, and keep training as before)."""
+    if config.appearance != "auto":
+        return config.appearance == "on"
+    return dataset.split("train").alphas is None and dataset.meta.format == "nerfstudio"
 
 
 class TeacherOptimisation:
@@ -46,10 +65,14 @@ class TeacherOptimisation:
         if isinstance(self.model, GridTeacher):
             groups = [
                 {"params": list(self.model.voxels.parameters()), "lr": cfg.lr},
-                {"params": list(self.model.rgbnet.parameters()), "lr": cfg.mlp_lr},
+                {"params": list(self.model.rgbnet.parameters()) + self._codes(), "lr": cfg.mlp_lr},
             ]
             return torch.optim.Adam(groups, betas=(0.9, 0.99))
         return torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+
+    def _codes(self) -> list:
+        """The per-image appearance codes, when the teacher has them (they learn at the colour MLP's rate)."""
+        return [self.model.appearance] if self.model.config.appearance_codes else []
 
     def base_rates(self) -> list[float]:
         return [self.config.lr, self.config.mlp_lr][: len(self.optimizer.param_groups)]

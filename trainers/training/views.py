@@ -13,17 +13,19 @@ from r2l_viewer.core.datasets import SceneMeta, Split
 from r2l_viewer.core.rays import rays_from_pixels
 
 
-FIELDS = ("origins", "directions", "rgb", "depth")
+FIELDS = ("origins", "directions", "rgb", "depth", "image")
 
 
 @dataclass
 class RayBatch:
-    """Rays [n, 3], their target colours [n, 3] and, when asked for, their target depths [n] (the teacher's)."""
+    """Rays [n, 3], their target colours [n, 3], when asked for their target depths [n] (the teacher's), and the
+    index [n] of the view each ray comes from (for per-image appearance codes)."""
 
     origins: torch.Tensor
     directions: torch.Tensor
     rgb: torch.Tensor
     depth: torch.Tensor | None = None
+    image: torch.Tensor | None = None
 
     def _apply(self, change) -> "RayBatch":
         return RayBatch(*(None if getattr(self, k) is None else change(getattr(self, k)) for k in FIELDS))
@@ -36,9 +38,10 @@ class RayBatch:
 
     @staticmethod
     def cat(batches: list["RayBatch"]) -> "RayBatch":
-        """One batch of all; depth is kept only when every batch has it."""
-        depth = None if any(b.depth is None for b in batches) else torch.cat([b.depth for b in batches])
-        return RayBatch(*(torch.cat([getattr(b, k) for b in batches]) for k in FIELDS[:3]), depth)
+        """One batch of all; depth (and the view index) is kept only when every batch has it."""
+        kept = [None if any(getattr(b, k) is None for b in batches) else torch.cat([getattr(b, k) for b in batches])
+                for k in FIELDS[3:]]
+        return RayBatch(*(torch.cat([getattr(b, k) for b in batches]) for k in FIELDS[:3]), *kept)
 
     def select(self, index) -> "RayBatch":
         return self._apply(lambda t: t[index])
@@ -76,7 +79,7 @@ class ViewSet(ABC):
         image, rest = flat // pixels, flat % pixels
         y, x = rest // self.width, rest % self.width
         return RayBatch(*self.rays(image, y, x), self.colours(image, y, x),
-                        self.depths(image, y, x) if depth else None)
+                        self.depths(image, y, x) if depth else None, image)
 
 
 class SplitViews(ViewSet):

@@ -13,6 +13,7 @@ from .llff import DEFAULT_DOWNSCALE as LLFF_DOWNSCALE
 from .llff import is_llff, load_llff
 from .nerfstudio import default_downscale as nerfstudio_downscale
 from .nerfstudio import is_nerfstudio, load_nerfstudio
+from .scene_shape import CHOICES
 
 DEMO = "demo"
 DEFAULT_DOWNSCALE = {"blender": 1, "llff": LLFF_DOWNSCALE, DEMO: DEMO_DOWNSCALE}
@@ -48,21 +49,29 @@ def default_downscale(source: str | Path) -> int:
     return nerfstudio_downscale(source) if kind == "nerfstudio" else DEFAULT_DOWNSCALE[kind]
 
 
-def load_dataset(source: str | Path, downscale: int | None = None, splits=("train", "val", "test")) -> Dataset:
+def load_dataset(source: str | Path, downscale: int | None = None, splits=("train", "val", "test"),
+                 kind: str = "auto") -> Dataset:
     """Load a scene (a Blender, LLFF or nerfstudio folder, or 'demo') with images at 1/downscale of the original
     size: the Blender PNGs, the LLFF photos (images/, whose size poses_bounds.npy records; read from images_N/ when
     there is one), a nerfstudio capture's images (from images_N/ when there is one), or the demo's 400x400. None
     takes the format's usual size (see `default_downscale`). The factor used is recorded in
-    `meta.extra['downscale']`."""
+    `meta.extra['downscale']`. `kind` overrides the scene kind chosen from the cameras (captures: 'object',
+    'unbounded' or 'forward', see scene_shape.py); Blender scenes and the demo are objects."""
     if downscale is not None and (isinstance(downscale, bool) or not isinstance(downscale, Integral) or downscale < 1):
         raise DatasetError(f"downscale must be a whole number >= 1, got {downscale!r}")
-    kind = dataset_format(source)
+    scene_kind, kind = kind, dataset_format(source)
     factor = default_downscale(source) if downscale is None else int(downscale)
+    if scene_kind not in CHOICES:
+        raise DatasetError(f"scene kind {scene_kind!r} is not one of {', '.join(CHOICES)}")
+    if kind in (DEMO, "blender") and scene_kind not in ("auto", "object"):
+        raise DatasetError(f"{source}: a {kind} scene is an object in a box; --scene-kind {scene_kind} does not apply")
     if kind == DEMO:
         dataset = load_demo(factor, tuple(splits))
+    elif kind == "blender":
+        dataset = load_blender(source, factor, tuple(splits))
     else:
-        loader = {"blender": load_blender, "llff": load_llff, "nerfstudio": load_nerfstudio}[kind]
-        dataset = loader(source, factor, tuple(splits))
+        loader = {"llff": load_llff, "nerfstudio": load_nerfstudio}[kind]
+        dataset = loader(source, factor, tuple(splits), scene_kind)
     dataset.meta.extra["downscale"] = factor
     return dataset
 

@@ -36,9 +36,12 @@ class SceneMeta:
     azimuth_range: tuple = (-180.0, 180.0)
     source: str | None = None
     extra: dict = field(default_factory=dict)
+    kind: str = "object"  # "object" (in a box), "unbounded" (contracted space) or "forward" (NDC): see scene_shape
+    contraction: dict | None = None  # the ContractedSpace of an unbounded scene
 
     def model_bounds(self) -> dict:
-        """near, far, background and ndc as the models' configs take them (NDC scenes sample t in [0, 1])."""
+        """near, far, background and ndc as the models' configs take them (NDC scenes sample t in [0, 1]; unbounded
+        scenes give depth as the length of the contracted path, 0 to the space's depth_far)."""
         near, far = (0.0, 1.0) if self.ndc else (self.near, self.far)
         return {"near": near, "far": far, "background": tuple(self.background), "ndc": self.ndc}
 
@@ -51,6 +54,7 @@ class SceneMeta:
     def from_dict(cls, d: dict) -> "SceneMeta":
         d = dict(d)
         d["intrinsics"] = Intrinsics.from_dict(d["intrinsics"])
+        d.setdefault("kind", "forward" if d.get("ndc") else "object")  # saved before scene kinds existed
         tuples = ("background", "box_min", "box_max", "orbit_center", "orbit_up", "elevation_range", "azimuth_range")
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in cls.__dataclass_fields__})
 

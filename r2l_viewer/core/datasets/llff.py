@@ -9,12 +9,13 @@ import numpy as np
 import torch
 
 from ..cameras import Intrinsics
-from ..rays import NdcSpace
-from .base import Dataset, DatasetError, SceneMeta, Split, camera_angle_ranges, downscale_images, require_dir
+from .base import Dataset, DatasetError, Split, downscale_images, require_dir
+from .capture_space import unbounded_meta
+from .forward_facing import BOUND_FACTOR, forward_meta, ndc_frame
 from .images import read_images
+from .scene_shape import camera_shape, choose_kind
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-BOUND_FACTOR = 0.75  # the nearest bound is scaled to 1 / 0.75, as in the NeRF code, so NDC's near plane (1) is safe
 DEFAULT_DOWNSCALE = 8  # LLFF scenes are used at 1/8 of the photos' size (nerf-pytorch's and R2L's factor)
 HOLDOUT = 8  # every 8th image is a test image (the usual llffhold); every 8th from the 5th on is a validation image
 
@@ -64,29 +65,9 @@ def _read_poses_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return array[:, :15].reshape(-1, 3, 5).astype(np.float64), array[:, 15:].astype(np.float64)
 
 
-def _recentre(c2w: np.ndarray) -> np.ndarray:
-    """Express poses [N, 3, 4] relative to their average pose (so the cameras look down -z around the origin)."""
-    centre = c2w[:, :, 3].mean(0)
-    back = c2w[:, :, 2].sum(0)
-    back /= np.linalg.norm(back)
-    up = c2w[:, :, 1].sum(0)
-    right = np.cross(up, back)
-    right /= np.linalg.norm(right)
-    avg = np.eye(4)
-    avg[:3, :] = np.stack([right, np.cross(back, right), back, centre], axis=1)
-    homog = np.concatenate([c2w, np.tile([[[0, 0, 0, 1.0]]], (c2w.shape[0], 1, 1))], axis=1)
-    return (np.linalg.inv(avg) @ homog)[:, :3, :]
-
-
-def _opengl_poses(poses: np.ndarray, bounds: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:
-    """LLFF [down, right, back] poses [N, 3, 5] as OpenGL [right, up, back] camera-to-world [N, 4, 4], scaled so the
-    nearest bound is 1 / BOUND_FACTOR and recentred on the average pose; the bounds scaled alike."""
-    c2w = np.concatenate([poses[:, :, 1:2], -poses[:, :, 0:1], poses[:, :, 2:4]], axis=2)
-    scale = 1.0 / (bounds.min() * BOUND_FACTOR)
-    c2w[:, :, 3] *= scale
-    poses44 = torch.eye(4).repeat(len(poses), 1, 1)
-    poses44[:, :3, :] = torch.from_numpy(_recentre(c2w)).float()
-    return poses44, bounds * scale
+def _opengl_poses(poses: np.ndarray) -> np.ndarray:
+    """LLFF [down, right, back] poses [N, 3, 5] as OpenGL [right, up, back] camera-to-world [N, 3, 4]."""
+    return np.concatenate([poses[:, :, 1:2], -poses[:, :, 0:1], poses[:, :, 2:4]], axis=2)
 
 
 def split_indices(count: int, holdout: int = HOLDOUT) -> dict[str, list[int]]:
@@ -108,34 +89,12 @@ def _load_images(folder: Path, count: int, downscale: int) -> tuple[torch.Tensor
     return downscale_images(images, downscale / factor), files, image_dir.name
 
 
-def _scene_meta(folder: Path, intrinsics: Intrinsics, bounds: np.ndarray, train_poses: torch.Tensor, extra: dict):
-    """Metadata of a forward-facing scene: NDC space, and an orbit around where the cameras look."""
-    near, far = float(bounds.min() * 0.9), float(bounds.max())
-    close, infinity = near, float(bounds.max() * 5.0)
-    focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
-    centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
-    return SceneMeta(
-        name=folder.name,
-        format="llff",
-        near=near,
-        far=far,
-        intrinsics=intrinsics,
-        background=(0.0, 0.0, 0.0),
-        box_min=(-1.0, -1.0, -1.0),
-        box_max=(1.0, 1.0, 1.0),
-        ndc=NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0).to_dict(),
-        orbit_center=centre,
-        orbit_up=up,
-        orbit_radius=float(focus),
-        **camera_angle_ranges(train_poses, centre, up, pad=2.0),
-        source=str(folder.resolve()),
-        extra=extra,
-    )
-
-
-def load_llff(folder: str | Path, downscale: int | None = None, splits=("train", "val", "test")) -> Dataset:
+def load_llff(folder: str | Path, downscale: int | None = None, splits=("train", "val", "test"),
+              kind: str = "auto") -> Dataset:
     """Load an LLFF scene with images at 1/downscale of the original photos (default 8), read from images_N/ when
-    there is one; test is every 8th image, val every 8th from the 5th, train the rest."""
+    there is one; test is every 8th image, val every 8th from the 5th, train the rest. Forward-facing captures
+    take NDC space (poses recentred, as nerf-pytorch does); 360-degree captures stored as LLFF (nerf-pytorch's
+    --spherify --no_ndc scenes) are unbounded, in contracted space (`kind` overrides the choice)."""
     folder = require_dir(Path(folder), "an LLFF scene with poses_bounds.npy")
     downscale = DEFAULT_DOWNSCALE if downscale is None else downscale
     poses, bounds = _read_poses_bounds(folder / "poses_bounds.npy")
@@ -143,13 +102,32 @@ def load_llff(folder: str | Path, downscale: int | None = None, splits=("train",
     full_h, full_w, full_focal = poses[0, :, 4]
     h, w = images.shape[1:3]
     intrinsics = Intrinsics.from_focal(h, w, full_focal * w / full_w)
-    poses44, bounds = _opengl_poses(poses, bounds)
+    c2w = _opengl_poses(poses)
+    scale = 1.0 / (bounds.min() * BOUND_FACTOR)  # the nearest bound at 1 / 0.75, as in the NeRF code
+    c2w[:, :, 3] *= scale
+    bounds = bounds * scale
     index = split_indices(len(files))
     for name in splits:
         if not index[name]:
             raise DatasetError(f"{folder}: only {len(files)} images, too few for a {name} split (need at least 5)")
+    poses44 = torch.eye(4).repeat(len(poses), 1, 1)
+    poses44[:, :3, :] = torch.from_numpy(c2w).float()
+    train = index["train"] or list(range(len(files)))
+    chosen, why = choose_kind(camera_shape(poses44), cut_out=False, override=kind)
+    extra = {"full_size": [int(full_h), int(full_w)], "image_folder": image_folder, "downscale": downscale,
+             "scene_kind_reason": why}
+    source = str(folder.resolve())
+    if chosen == "object":
+        raise DatasetError(f"{folder}: --scene-kind object needs cut-out images (alpha); an LLFF capture is "
+                           "forward-facing or unbounded")
+    if chosen == "forward":
+        poses44 = ndc_frame(c2w, 1.0)
+        meta = forward_meta(folder.name, "llff", intrinsics, bounds, poses44[train], extra, source)
+    else:
+        border = torch.cat([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], dim=1)
+        background = tuple(round(float(c), 4) for c in border.reshape(-1, 3).mean(0))
+        meta = unbounded_meta(folder.name, "llff", intrinsics, poses44, background, extra, source)
     loaded = {
         s: Split(images[index[s]], poses44[index[s]], intrinsics, [files[i].stem for i in index[s]]) for s in splits
     }
-    extra = {"full_size": [int(full_h), int(full_w)], "image_folder": image_folder, "downscale": downscale}
-    return Dataset(meta=_scene_meta(folder, intrinsics, bounds, poses44[index["train"]], extra), splits=loaded)
+    return Dataset(meta=meta, splits=loaded)

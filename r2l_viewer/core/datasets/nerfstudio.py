@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import torch
 
 from .base import Dataset, DatasetError, SceneMeta, Split, composite_on, downscale_images, orbit_of_inward_cameras
@@ -16,7 +17,11 @@ from .images import read_image
 from .json_fields import json_kind, read_json
 from .llff import split_indices
 from .nerfstudio_cameras import check_transforms, frame_intrinsics, needs_file_size
-from .nerfstudio_poses import ORIENTATIONS, azimuth_range, check_surrounds_object, object_bounds, orient_and_scale
+from .capture_space import unbounded_meta
+from .forward_facing import BOUND_FACTOR, NEAR_OF_FOCUS, focus_depth, forward_meta, ndc_frame
+from .nerfstudio_poses import (ORIENTATIONS, Z_UP, azimuth_range, check_surrounds_object, object_bounds,
+                               orient_and_scale)
+from .scene_shape import camera_shape, choose_kind
 
 TRANSFORMS = "transforms.json"
 DEFAULT_MAX_SIDE = 800  # with no --downscale, the smallest power of two bringing the longest side to this or less
@@ -116,7 +121,8 @@ def _check_size(path: Path, file: Path, size: tuple[int, int], full: tuple[int, 
 
 def _split_index(path: Path, data: dict, frames: list) -> dict[str, list[int]]:
     """Frame indices per split: from 'train_filenames', 'val_filenames', 'test_filenames' when the file has them
-    (val and test stand in for each other when one is missing), else every 8th for test as in LLFF."""
+    (val and test stand in for each other when one is missing; names of `data`'s frames left out of `frames` for a
+    missing image are skipped), else every 8th for test as in LLFF."""
     given = {s: data[f"{s}_filenames"] for s in SPLITS if f"{s}_filenames" in data}
     if not given:
         return split_indices(len(frames))
@@ -128,10 +134,11 @@ def _split_index(path: Path, data: dict, frames: list) -> dict[str, list[int]]:
     for split, names in given.items():
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise DatasetError(f"{path}: '{split}_filenames' must be a list of file paths, got {json_kind(names)}")
-        unknown = [n for n in names if posixpath.normpath(n) not in position]
+        listed_paths = {posixpath.normpath(f["file_path"]) for f in data["frames"]}
+        unknown = [n for n in names if posixpath.normpath(n) not in listed_paths]
         if unknown:
             raise DatasetError(f"{path}: '{split}_filenames' names {unknown[0]!r}, which is no frame's file_path")
-        index[split] = sorted(position[posixpath.normpath(n)] for n in names)
+        index[split] = sorted(position[posixpath.normpath(n)] for n in names if posixpath.normpath(n) in position)
     index.setdefault("val", index.get("test"))
     index.setdefault("test", index.get("val"))
     return index
@@ -145,40 +152,90 @@ def _background(images: torch.Tensor, alphas) -> tuple:
     return tuple(round(float(c), 4) for c in border.reshape(-1, 3).mean(0))
 
 
-def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPLITS) -> Dataset:
-    """Load a nerfstudio capture with images at 1/downscale (default: see `default_downscale`), poses oriented,
-    centred and scaled as nerfstudio does (the transform is in meta.extra), checked to surround one object."""
+def present_frames(path: Path, data: dict, downscale: int) -> tuple[list, list[Path], int, str, list[str]]:
+    """The frames whose image file exists (several public captures ship without some of theirs), their files, the
+    image folder's factor and name, and a note naming the frames left out ([] when none)."""
+    frames = data["frames"]
+    files, factor, folder_name = _image_files(path.parent, frames, downscale)
+    kept = [i for i, file in enumerate(files) if file.is_file()]
+    if not kept:
+        raise DatasetError(f"{path}: none of its {len(frames)} frames' images was found (the first: {files[0]})")
+    missing = [frames[i]["file_path"] for i in range(len(frames)) if i not in set(kept)]
+    notes = []
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        notes.append(f"{len(missing)} of {len(frames)} frames have no image file and are left out: {shown}")
+    return [frames[i] for i in kept], [files[i] for i in kept], factor, folder_name, notes
+
+
+def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPLITS, kind: str = "auto") -> Dataset:
+    """Load a nerfstudio (or instant-ngp) capture with images at 1/downscale (default: see `default_downscale`),
+    poses oriented, centred and scaled as nerfstudio does (the transform is in meta.extra), as the kind of scene its
+    cameras call for (see scene_shape.py; `kind` overrides): an object in a box, an unbounded scene, or a
+    forward-facing one in NDC space."""
     path = transforms_path(source)
     data = read_transforms(path)
     orientation = data.get("orientation_override", "up")
     if orientation not in ORIENTATIONS:
         raise DatasetError(f"{path}: 'orientation_override' {json_kind(orientation)} is not supported (use "
                            f"{' or '.join(ORIENTATIONS)})")
-    frames = data["frames"]
+    downscale = default_downscale(path) if downscale is None else int(downscale)
+    frames, files, factor, folder_name, notes = present_frames(path, data, downscale)
     poses, transform, scale = orient_and_scale(torch.tensor([f["transform_matrix"] for f in frames]), orientation)
-    focus, start, span = check_surrounds_object(path, poses)
     index = _split_index(path, data, frames)
     for name in splits:
         if not index[name]:
             raise DatasetError(f"{path}: only {len(frames)} images, too few for a {name} split (need at least 5)")
-    downscale = default_downscale(path) if downscale is None else int(downscale)
-    files, factor, folder_name = _image_files(path.parent, frames, downscale)
     images, alphas, file_size = _read_shrunk(path, frames, files, downscale / factor)
-    full = _first_size(path, data)
+    full = _first_size(path, data | {"frames": frames})
     _check_size(path, files[0], file_size, full, factor)
     h, w = images.shape[1:3]
     cameras = [frame_intrinsics(path, data, f, full).resized(h, w) for f in frames]
-    loaded = {name: _split(images, alphas, poses, cameras, frames, index[name]) for name in splits}
+    train = index["train"]
+    chosen, why = choose_kind(camera_shape(poses), cut_out=alphas is not None, override=kind)
     extra = {"image_folder": folder_name, "full_size": list(full), "downscale": downscale,
-             "camera_model": data.get("camera_model", "PINHOLE"), "world_transform": transform.tolist(),
-             "world_scale": scale}
-    meta = SceneMeta(
-        name=path.parent.name, format="nerfstudio", intrinsics=cameras[index["train"][0]],
-        background=_background(images[index["train"]], alphas), source=str(Path(source).resolve()), extra=extra,
-        **object_bounds(focus, poses, cameras[0]), **orbit_of_inward_cameras(poses[index["train"]]),
-    )
-    meta.azimuth_range = azimuth_range(start, span)
+             "camera_model": data.get("camera_model", "OPENCV" if cameras[0].distortion else "PINHOLE"),
+             "world_transform": transform.tolist(), "world_scale": scale, "scene_kind_reason": why, "notes": notes}
+    extra |= {k: data[k] for k in ("aabb_scale",) if k in data}
+    where = str(Path(source).resolve())
+    background = _background(images[train], alphas)
+    if chosen == "forward":
+        poses, meta = _forward_scene(path, poses, cameras[train[0]], train, extra, where)
+    elif chosen == "unbounded":
+        up = Z_UP if orientation == "up" else None
+        meta = unbounded_meta(path.parent.name, "nerfstudio", cameras[train[0]], poses, background, extra, where, up)
+    else:
+        focus, start, span = check_surrounds_object(path, poses)
+        meta = SceneMeta(
+            name=path.parent.name, format="nerfstudio", intrinsics=cameras[train[0]], background=background,
+            source=where, extra=extra, **object_bounds(focus, poses, cameras[0]), **orbit_of_inward_cameras(poses[train]),
+        )
+        meta.azimuth_range = azimuth_range(start, span)
+    loaded = {name: _split(images, alphas, poses, cameras, frames, index[name]) for name in splits}
     return Dataset(meta, loaded)
+
+
+def _forward_scene(path: Path, poses: torch.Tensor, camera, train: list[int], extra: dict, source: str):
+    """A forward-facing capture in the frame NDC needs: the nearest content (taken at a quarter of the distance to
+    where the cameras look, a transforms.json having no depth bounds) at 1 / 0.75, recentred on the average pose.
+    The world transform in `extra` is updated to map the file's world into that frame."""
+    depth = focus_depth(poses[train])
+    near = NEAR_OF_FOCUS * depth
+    scale = 1.0 / (near * BOUND_FACTOR)
+    c2w = poses[:, :3, :].double().numpy()
+    framed = ndc_frame(c2w, scale)
+    # the recentring is a rigid map x -> A x + b of the scaled world; fold it into the recorded transform
+    before = torch.from_numpy(c2w[0]).float()
+    before[:, 3] *= scale
+    rigid = framed[0, :3, :] @ torch.linalg.inv(torch.cat([before, torch.tensor([[0.0, 0.0, 0.0, 1.0]])]))
+    old = torch.tensor(extra["world_transform"])
+    total_scale = extra["world_scale"] * scale
+    rotation = rigid[:, :3] @ old[:, :3]
+    translation = rigid[:, :3] @ old[:, 3] + rigid[:, 3] / total_scale
+    extra["world_transform"] = torch.cat([rotation, translation[:, None]], dim=1).tolist()
+    extra["world_scale"] = total_scale
+    bounds = np.array([near, depth]) * scale
+    return framed, forward_meta(path.parent.name, "nerfstudio", camera, bounds, framed[train], extra, source)
 
 
 def _split(images, alphas, poses, cameras, frames, index: list[int]) -> Split:

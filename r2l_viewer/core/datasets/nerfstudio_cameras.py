@@ -26,6 +26,10 @@ def check_transforms(path: Path, data) -> None:
     if model not in PERSPECTIVE_MODELS:
         raise DatasetError(f"{path}: 'camera_model' {json_kind(model)} is not supported (R2L Viewer reads "
                            f"{', '.join(PERSPECTIVE_MODELS)}; fisheye and panoramic cameras are not)")
+    if data.get("is_fisheye") is True:
+        raise DatasetError(f"{path}: 'is_fisheye' is true (an instant-ngp fisheye capture); fisheye lenses are not "
+                           "supported: undistort the images to a pinhole camera (e.g. COLMAP's image_undistorter) and "
+                           "convert again")
     for i, frame in enumerate(data["frames"]):
         problem = frame_problem(frame)
         if problem is not None:

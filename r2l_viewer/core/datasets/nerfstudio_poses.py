@@ -78,7 +78,7 @@ def check_surrounds_object(path, poses: torch.Tensor) -> tuple[torch.Tensor, flo
         raise DatasetError(
             f"{path}: the cameras do not surround one object (they look {look:.0f} degrees off the point their "
             f"views meet at, median, and span {span:.0f} degrees around it; need under {MAX_LOOK_ANGLE:.0f} and over "
-            f"{MIN_COVERAGE:.0f}): forward-facing and unbounded captures are not supported yet")
+            f"{MIN_COVERAGE:.0f}): an object in a box needs cameras around it; leave --scene-kind to auto")
     return focus, start, span
 
 

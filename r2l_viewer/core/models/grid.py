@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import param
+from ..contraction import DEPTH_SPAN, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
 from ..rays import intersect_aabb
 from ..volume import alpha_from_density, composite, uniform, weights_from_alpha
@@ -37,6 +38,11 @@ class GridConfig:
     far: float = param(6.0, "far bound of the rays", min=0.0, scene=True)
     background: tuple = param((1.0, 1.0, 1.0), "colour behind the scene", scene=True)
     ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
+    contraction: dict | None = param(None, "the contracted space of an unbounded scene (the box is then the contracted "
+                                     "cube [-2, 2]^3), or None", scene=True)
+    appearance_codes: int = param(0, "per-image appearance codes (one per training image; 0: none)", min=0, scene=True)
+    appearance_dim: int = param(8, "values per appearance code, fed to the colour MLP beside the features", min=1,
+                                max=64)
 
     def grid_shape(self) -> tuple[int, int, int]:
         """Voxels along (x, y, z)."""
@@ -58,7 +64,10 @@ class GridTeacher(nn.Module):
         self.config = config
         self.voxels = SparseVoxels(config.grid_shape(), {"density": (1, EMPTY_RAW), "feature": (config.features, 0.0)})
         dir_dim = encoded_dim(3, config.view_frequencies) if config.view_frequencies >= 0 else 0
-        layers, width_in = [], config.features + dir_dim
+        code_dim = config.appearance_dim if config.appearance_codes else 0
+        if config.appearance_codes:  # zero codes: every image starts with the same appearance
+            self.appearance = nn.Parameter(torch.zeros(config.appearance_codes, code_dim))
+        layers, width_in = [], config.features + dir_dim + code_dim
         for _ in range(config.mlp_layers):
             layers += [nn.Linear(width_in, config.mlp_width), nn.ReLU()]
             width_in = config.mlp_width
@@ -82,7 +91,10 @@ class GridTeacher(nn.Module):
 
     @property
     def samples_per_ray(self) -> int:
-        """Samples a ray can take at most: across the occupied box's diagonal; sizes render chunks."""
+        """Samples a ray can take at most: across the occupied box's diagonal (the longest contracted path in an
+        unbounded scene); sizes render chunks."""
+        if self.config.contraction is not None:
+            return int(DEPTH_SPAN / self.step_size) + 2
         return int(float((self.active_max - self.active_min).norm()) / self.step_size) + 2
 
     @property
@@ -165,6 +177,30 @@ class GridTeacher(nn.Module):
         self.occupied = torch.ones(self.voxels.voxel_count, dtype=torch.bool, device=self.box_min.device)
         self.update_occupancy(min_alpha=0.0)
 
+    def space(self) -> ContractedSpace | None:
+        """The contracted space of an unbounded scene (the grid's box is then [-2, 2]^3 in it), else None."""
+        contraction = self.config.contraction
+        return None if contraction is None else ContractedSpace.from_dict(contraction)
+
+    def _offsets(self, n: int, device, randomize: bool, generator) -> torch.Tensor:
+        """Where the first sample sits in its step [N, 1]: jittered for training, mid-step for rendering."""
+        if randomize:
+            return uniform((n, 1), device, generator)
+        return torch.full((n, 1), 0.5, device=device)
+
+    def contracted_samples(self, origins, directions, randomize=False, generator=None):
+        """For an unbounded scene: the path length [N, S] of each sample along the contracted path (in radii,
+        evenly spaced by the step size), which are live (before the path's end), each sample's contracted point
+        [N, S, 3] and each path's whole length [N]."""
+        rays = ContractedRays(self.space(), origins, directions)
+        total = rays.length
+        n_steps = max(1, int((total.max() / self.step_size).ceil().item()) if total.numel() else 1)
+        steps = torch.arange(n_steps, device=origins.device, dtype=torch.float32)[None]
+        lengths = (steps + self._offsets(origins.shape[0], origins.device, randomize, generator)) * self.step_size
+        live = lengths < total[:, None]
+        lengths = torch.minimum(lengths, total[:, None])
+        return lengths, live, rays.points(rays.at(lengths)), total
+
     def sample_along_rays(self, origins, directions, randomize=False, generator=None):
         """Ray parameters t [N, S] where the rays cross the active box (in NDC space also within near/far), and
         which are live samples. The box, not fixed distances from the camera, bounds them: whatever is inside it
@@ -178,24 +214,29 @@ class GridTeacher(nn.Module):
         span = ((t_exit - t_enter) / step_t).clamp_min(0.0)
         n_steps = int(span.max().ceil().item()) if span.numel() else 0
         n_steps = max(1, min(n_steps, int(math.ceil(3**0.5 * cfg.resolution / cfg.step_ratio)) + 1))
-        offset = (
-            uniform((origins.shape[0], 1), origins.device, generator)
-            if randomize
-            else torch.full((origins.shape[0], 1), 0.5, device=origins.device)
-        )
+        offset = self._offsets(origins.shape[0], origins.device, randomize, generator)
         steps = torch.arange(n_steps, device=origins.device, dtype=torch.float32)[None] + offset
         t = t_enter[:, None] + steps * step_t[:, None]
         live = t < t_exit[:, None]
         return t, live
 
-    def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
+    def forward(self, origins, directions, randomize: bool = False, generator=None, image=None) -> RenderOutput:
+        """Volume rendering of world rays; `image` [N] (training image of each ray) picks the appearance codes,
+        else every ray takes their mean (one appearance for new views)."""
         cfg = self.config
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
-        t, live = self.sample_along_rays(origins, directions, randomize, generator)
+        if cfg.contraction is None:
+            t, live = self.sample_along_rays(origins, directions, randomize, generator)
+            far = torch.full_like(t[:, 0], cfg.far)
+        else:
+            t, live, contracted, far = self.contracted_samples(origins, directions, randomize, generator)
         n, s = t.shape
         flat_idx = live.reshape(-1).nonzero()[:, 0]
         ray_idx = flat_idx // s
-        points = origins[ray_idx] + t.reshape(-1)[flat_idx, None] * directions[ray_idx]
+        if cfg.contraction is None:
+            points = origins[ray_idx] + t.reshape(-1)[flat_idx, None] * directions[ray_idx]
+        else:
+            points = contracted.reshape(-1, 3)[flat_idx]
         coords = self.voxel_coords(points)
         keep = self.occupied_at(coords)
         flat_idx, coords, ray_idx = flat_idx[keep], coords[keep], ray_idx[keep]
@@ -206,14 +247,22 @@ class GridTeacher(nn.Module):
         weights = weights_from_alpha(alpha.reshape(n, s))
         visible = weights.reshape(-1)[flat_idx] > cfg.skip_alpha
         features = self.voxels.lookup("feature", rows[visible], weights_c[visible], missing[visible])
-        rgb_live = self._colour(features, directions, ray_idx[visible])
+        rgb_live = self._colour(features, directions, ray_idx[visible], image)
         colours = torch.zeros(n * s, 3, device=t.device, dtype=rgb_live.dtype).index_put((flat_idx[visible],), rgb_live)
         rgb, opacity = composite(weights, colours.reshape(n, s, 3), self.background)
-        depth = (weights * t).sum(-1) + (1.0 - opacity).clamp_min(0) * cfg.far
+        depth = (weights * t).sum(-1) + (1.0 - opacity).clamp_min(0) * far
+        if cfg.contraction is not None:  # path length in radii -> scene units
+            depth = depth * self.space().radius
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras={"alpha": alpha_live})
 
-    def _colour(self, features, directions, ray_idx):
+    def _colour(self, features, directions, ray_idx, image=None):
+        parts = [features]
         if self.config.view_frequencies >= 0:
             viewdirs = directions / directions.norm(dim=-1, keepdim=True)
-            features = torch.cat([features, positional_encoding(viewdirs[ray_idx], self.config.view_frequencies)], -1)
-        return torch.sigmoid(self.rgbnet(features))
+            parts.append(positional_encoding(viewdirs[ray_idx], self.config.view_frequencies))
+        if self.config.appearance_codes:
+            if image is None:
+                parts.append(self.appearance.mean(0).expand(features.shape[0], -1))
+            else:
+                parts.append(self.appearance[image.to(features.device)[ray_idx]])
+        return torch.sigmoid(self.rgbnet(torch.cat(parts, -1) if len(parts) > 1 else features))

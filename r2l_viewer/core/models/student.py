@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import param
+from ..contraction import OUTER, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
 from ..rays import intersect_aabb
 from ..volume import stratified_samples
@@ -45,6 +46,9 @@ class StudentConfig:
     ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
     box_min: tuple | None = param(None, "with box_max: sample each ray only where it crosses this box (None: near to far)", scene=True)
     box_max: tuple | None = param(None, "upper corner of that box", scene=True)
+    contraction: dict | None = param(None, "the contracted space of an unbounded scene: points go evenly along each "
+                                     "ray's contracted path and are encoded there (None: world or NDC space)",
+                                     scene=True)
     depth: bool = param(False, "also predict each ray's depth (the teacher's expected ray parameter, near to far) as "
                         "a fourth output of the last layer: same single evaluation per ray", gui=True)
 
@@ -106,12 +110,23 @@ class Student(nn.Module):
         """Points [N, P, 3] along the rays ([P, N, 3] when `point_major`), fixed in their bins for rendering,
         jittered inside them for training."""
         cfg = self.config
+        if cfg.contraction is not None:
+            return self.contracted_points(origins, directions, randomize, generator, point_major)
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
         near, far = self.ray_span(origins, directions)
         t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize)
         if point_major:
             return torch.addcmul(origins, t.t()[..., None], directions)
         return origins[:, None, :] + t[..., None] * directions[:, None, :]
+
+    def contracted_points(self, origins, directions, randomize=False, generator=None, point_major=False):
+        """Points [N, P, 3] (or [P, N, 3]) of an unbounded scene, in contracted space, evenly spaced along each
+        ray's contracted path from the camera to the far shell."""
+        rays = ContractedRays(ContractedSpace.from_dict(self.config.contraction), origins, directions)
+        lengths = stratified_samples(0.0, rays.length, origins.shape[0], self.config.points_per_ray, origins.device,
+                                     generator, jitter=randomize)
+        points = rays.points(rays.at(lengths))
+        return points.transpose(0, 1) if point_major else points
 
     def ray_span(self, origins, directions):
         """Where the points go on each ray: near to far, or the part inside the box (rays missing it: near to far)."""
@@ -139,6 +154,8 @@ class Student(nn.Module):
         student has one, else the cube of side 2 / scale around center)."""
         if self.config.box_min is not None:
             return (points - self.box_min) * (2.0 / (self.box_max - self.box_min)) - 1.0
+        if self.config.contraction is not None:  # the contracted cube [-2, 2]^3
+            return points * (1.0 / OUTER)
         return (points - self.center) * self.config.scale
 
     def encode(self, points: torch.Tensor) -> torch.Tensor:

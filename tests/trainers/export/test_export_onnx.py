@@ -187,3 +187,20 @@ def test_a_student_with_depth_exports_a_depth_output(name, tmp_path):
     assert (run_rays(session, o, d) - expected.rgb).abs().max() <= TOLERANCE
     sidecar = json.loads((tmp_path / "s.json").read_text())
     assert set(sidecar["outputs"]) == {"rgb", "depth"} and sidecar["student"]["config"]["depth"] is True
+
+
+@pytest.mark.parametrize("encoding", ["frequency", "grid"])
+def test_an_unbounded_capture_student_exports_with_its_contraction(captures_dir, encoding, tmp_path):
+    dataset = load_dataset(captures_dir / "fruit", 32, ("train",))
+    save_scene(tmp_path / "scene.ckpt", new_scene(dataset))
+    extra = dict(frequencies=4) if encoding == "frequency" else dict(grid_planes=(8, 16), grid_channels=2)
+    config = student_config_for(StudentConfig(encoding=encoding, depth=True, **SMALL, **extra), dataset.meta,
+                                normalize=True)
+    torch.manual_seed(2)
+    student = Student(config).eval()
+    assert student.config.contraction == dataset.meta.contraction
+    result = exported(student, tmp_path)
+    assert result["check"]["max_abs_error"] <= TOLERANCE
+    check_against_torch(tmp_path / "s.onnx", student, dataset.split("train").poses, dataset.meta.intrinsics.scaled(0.15))
+    sidecar = json.loads((tmp_path / "s.json").read_text())
+    assert sidecar["scene"]["contraction"] == dataset.meta.contraction and sidecar["scene"]["kind"] == "unbounded"

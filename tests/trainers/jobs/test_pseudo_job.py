@@ -116,3 +116,13 @@ def test_a_new_set_replaces_a_complete_one_only_once_it_is_complete(taught_scene
     assert events[-1].kind == DONE and not (folder / "scene.pseudo.new").exists()
     manifest = PseudoStore(folder / "scene.pseudo").manifest()
     assert manifest["complete"] and manifest["settings"]["seed"] == 1 and manifest["images"] == 8
+
+
+def test_a_ray_budget_renders_fewer_views_of_larger_images(taught_scene, tmp_path):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    pixels = 33 * 33  # the demo at the tests' size
+    preset.pseudo = dataclasses.replace(preset.pseudo, images=12, ray_budget=7 * pixels + 5)
+    events = list(run_job("pseudo", preset, context(folder, force=True)))
+    assert events[-1].kind == DONE
+    manifest = PseudoStore(folder / "scene.pseudo").manifest()
+    assert manifest["images"] == 7 and manifest["settings"]["images"] == 7

@@ -1,0 +1,70 @@
+"""Forward-facing scenes, whatever format they come in: poses recentred on their average, scaled so the nearest
+content lies beyond NDC's near plane, and the scene's NDC space and orbit (as nerf-pytorch does for LLFF)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..cameras import Intrinsics, focus_point
+from ..rays import NdcSpace
+from .base import SceneMeta, camera_angle_ranges
+
+BOUND_FACTOR = 0.75  # the nearest bound is scaled to 1 / 0.75, as in the NeRF code, so NDC's near plane (1) is safe
+NEAR_OF_FOCUS = 0.25  # without depth bounds (a transforms.json), the nearest content is taken at this much of the
+#                       distance to the point the cameras look at
+
+
+def recentre(c2w: np.ndarray) -> np.ndarray:
+    """Express poses [N, 3, 4] relative to their average pose (so the cameras look down -z around the origin)."""
+    centre = c2w[:, :, 3].mean(0)
+    back = c2w[:, :, 2].sum(0)
+    back /= np.linalg.norm(back)
+    up = c2w[:, :, 1].sum(0)
+    right = np.cross(up, back)
+    right /= np.linalg.norm(right)
+    avg = np.eye(4)
+    avg[:3, :] = np.stack([right, np.cross(back, right), back, centre], axis=1)
+    homog = np.concatenate([c2w, np.tile([[[0, 0, 0, 1.0]]], (c2w.shape[0], 1, 1))], axis=1)
+    return (np.linalg.inv(avg) @ homog)[:, :3, :]
+
+
+def ndc_frame(c2w: np.ndarray, scale: float) -> torch.Tensor:
+    """OpenGL camera-to-world poses [N, 3, 4] scaled by `scale` (which brings the nearest content to
+    1 / BOUND_FACTOR) and recentred on the average pose: [N, 4, 4]."""
+    c2w = c2w.copy()
+    if scale != 1.0:
+        c2w[:, :, 3] *= scale
+    poses44 = torch.eye(4).repeat(len(c2w), 1, 1)
+    poses44[:, :3, :] = torch.from_numpy(recentre(c2w)).float()
+    return poses44
+
+
+def focus_depth(poses: torch.Tensor) -> float:
+    """How far in front of the cameras (along their mean axis, from their mean position) their optical axes pass
+    closest to each other; for nearly parallel axes (no such point in front), ten times the cameras' spread."""
+    positions = poses[:, :3, 3].double()
+    axis = -poses[:, :3, 2].double().mean(0)
+    axis = axis / axis.norm()
+    spread = float((positions - positions.mean(0)).norm(dim=-1).max())
+    depth = float((focus_point(poses).double() - positions.mean(0)) @ axis)
+    if not np.isfinite(depth) or depth <= 0.0 or depth > 100.0 * max(spread, 1e-9):
+        return 10.0 * max(spread, 1e-6)
+    return depth
+
+
+def forward_meta(name: str, fmt: str, intrinsics: Intrinsics, bounds: np.ndarray, train_poses: torch.Tensor,
+                 extra: dict, source: str) -> SceneMeta:
+    """Metadata of a forward-facing scene (bounds already in the scaled frame): NDC space, and an orbit around
+    where the cameras look."""
+    near, far = float(bounds.min() * 0.9), float(bounds.max())
+    close, infinity = near, float(bounds.max() * 5.0)
+    focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
+    centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
+    return SceneMeta(
+        name=name, format=fmt, near=near, far=far, intrinsics=intrinsics, background=(0.0, 0.0, 0.0),
+        box_min=(-1.0, -1.0, -1.0), box_max=(1.0, 1.0, 1.0),
+        ndc=NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0).to_dict(),
+        orbit_center=centre, orbit_up=up, orbit_radius=float(focus),
+        **camera_angle_ranges(train_poses, centre, up, pad=2.0), source=source, extra=extra, kind="forward",
+    )
