@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import (
 from r2l_viewer.core.camera_path import CameraPath, CameraPathError
 from r2l_viewer.core.camera_path_json import load_camera_path
 from r2l_viewer.core.config import ConfigError, field_help
-from r2l_viewer.core.standard_paths import is_forward_facing, standard_path
+from r2l_viewer.core.standard_paths import standard_path, standard_path_name
 from trainers.configs import VideoConfig
 from trainers.events import DONE, PROGRESS, STOPPED
 from trainers.video.job import RenderVideo
@@ -99,7 +99,7 @@ class RenderVideoDialog(QDialog):
     def refresh(self) -> None:
         """Fill the choices for the scene and the panel's path as they are now (called each time it opens)."""
         meta, panel_path = self.session.meta, self.panel.path
-        orbit = "nerf-pytorch's spiral (120 frames)" if is_forward_facing(meta) else "standard orbit (40 frames)"
+        orbit = standard_path_name(meta)
         playable = panel_path.file_frames is not None or len(panel_path.keyframes) >= 2
         self.path_choice.blockSignals(True)
         self.path_choice.clear()

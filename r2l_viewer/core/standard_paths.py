@@ -29,6 +29,15 @@ def is_forward_facing(meta: SceneMeta) -> bool:
     return meta.contraction is None and meta.azimuth_range[1] - meta.azimuth_range[0] < 180.0
 
 
+def standard_path_name(meta: SceneMeta) -> str:
+    """What the scene's standard path is, in words."""
+    if is_forward_facing(meta):
+        return f"nerf-pytorch's spiral ({SPIRAL_FRAMES} frames)"
+    if meta.contraction is not None:
+        return f"ellipse through the cameras ({ELLIPSE_FRAMES} frames)"
+    return f"standard orbit ({ORBIT_FRAMES} frames)"
+
+
 def standard_path(meta: SceneMeta, cameras: dict[str, torch.Tensor] | None = None,
                   fps: float = DEFAULT_FPS) -> CameraPath:
     """The scene's standard render path at its own image size and field of view (see the module docstring)."""

@@ -14,7 +14,7 @@ from r2l_viewer.core.checkpoint import SceneCheckpoint
 from r2l_viewer.core.colormap import depth_image, depth_range
 from r2l_viewer.core.config import validate
 from r2l_viewer.core.render import RenderInterrupted, gives_depth
-from r2l_viewer.core.standard_paths import is_forward_facing, standard_path
+from r2l_viewer.core.standard_paths import standard_path, standard_path_name
 
 from trainers.configs import VideoConfig
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview
@@ -41,7 +41,7 @@ def path_text(config: VideoConfig, scene: SceneCheckpoint, given: bool) -> str:
         return "the viewer's camera path"
     if config.path.strip().lower() != BUILT_IN:
         return Path(config.path).name
-    return "the forward-facing spiral" if is_forward_facing(scene.meta) else "the standard orbit"
+    return "the scene's " + standard_path_name(scene.meta)
 
 
 class RenderVideo:
