@@ -104,3 +104,17 @@ def test_an_image_of_another_size_is_named(capture):
     message = failure(capture)
     assert message.startswith(str(capture / "images" / "frame_00004.png"))
     assert "image is 12x10 but frame_00000.png is 32x24" in message
+
+
+def test_aabb_scale_1_makes_an_object_in_instant_ngps_unit_cube(capture):
+    """instant-ngp: ngp (x, y, z) = scale * nerf (y, z, x) + offset; aabb_scale 1 bounds the scene by [0, 1]^3."""
+    edit_transforms(capture, lambda d: d.update(aabb_scale=1, scale=0.5, offset=[0.5, 0.5, 0.25]))
+    meta = load_dataset(capture, 1, ("train",)).meta
+    assert meta.kind == "object" and "aabb_scale 1" in meta.extra["scene_kind_reason"]
+    transform, scale = torch.tensor(meta.extra["world_transform"]), meta.extra["world_scale"]
+    corners = torch.tensor([[x, y, z] for x in (-0.5, 1.5) for y in (-1.0, 1.0) for z in (-1.0, 1.0)])  # nerf
+    moved = scale * (corners @ transform[:, :3].T + transform[:, 3])
+    assert torch.allclose(torch.tensor(meta.box_min), moved.amin(0), atol=1e-4)
+    assert torch.allclose(torch.tensor(meta.box_max), moved.amax(0), atol=1e-4)
+    edit_transforms(capture, lambda d: d.update(aabb_scale=16))
+    assert load_dataset(capture, 1, ("train",)).meta.kind == "unbounded"

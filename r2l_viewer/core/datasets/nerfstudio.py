@@ -18,6 +18,7 @@ from .json_fields import json_kind, read_json
 from .llff import split_indices
 from .nerfstudio_cameras import check_transforms, frame_intrinsics, needs_file_size
 from .capture_space import unbounded_meta
+from .instant_ngp import bounded_by_ngp, ngp_box
 from .forward_facing import BOUND_FACTOR, NEAR_OF_FOCUS, focus_depth, forward_meta, ndc_frame
 from .nerfstudio_poses import (ORIENTATIONS, Z_UP, azimuth_range, check_surrounds_object, object_bounds,
                                orient_and_scale)
@@ -192,7 +193,10 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
     h, w = images.shape[1:3]
     cameras = [frame_intrinsics(path, data, f, full).resized(h, w) for f in frames]
     train = index["train"]
-    chosen, why = choose_kind(camera_shape(poses), cut_out=alphas is not None, override=kind)
+    shape = camera_shape(poses)
+    chosen, why = choose_kind(shape, cut_out=alphas is not None, override=kind)
+    if kind == "auto" and chosen == "unbounded" and bounded_by_ngp(data):
+        chosen, why = "object", f"{shape.describe()}, and its aabb_scale 1 says the scene fits instant-ngp's unit cube"
     extra = {"image_folder": folder_name, "full_size": list(full), "downscale": downscale,
              "camera_model": data.get("camera_model", "OPENCV" if cameras[0].distortion else "PINHOLE"),
              "world_transform": transform.tolist(), "world_scale": scale, "scene_kind_reason": why, "notes": notes}
@@ -211,6 +215,8 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
             source=where, extra=extra, **object_bounds(focus, poses, cameras[0]), **orbit_of_inward_cameras(poses[train]),
         )
         meta.azimuth_range = azimuth_range(start, span)
+        if bounded_by_ngp(data):  # the region the file's author gave, rather than one estimated from the cameras
+            meta.box_min, meta.box_max = ngp_box(data, transform, scale)
     loaded = {name: _split(images, alphas, poses, cameras, frames, index[name]) for name in splits}
     return Dataset(meta, loaded)
 
