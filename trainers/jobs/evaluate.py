@@ -242,3 +242,23 @@ def save_comparisons(folder: Path, split: Split, views: list[int], renders: dict
             images["error"] = error_image(worst[k], truth)
         for kind, image in images.items():
             iio.imwrite(folder / f"{name}_{kind}.png", to_preview(image))
+    iio.imwrite(folder / CONTACT_SHEET, to_preview(contact_sheet(split, views, renders)))
+
+
+CONTACT_SHEET = "contact_sheet.png"
+SHEET_ROWS = 6  # views on a contact sheet at most, spread over those evaluated
+SHEET_GAP = 2  # white pixels between its images
+
+
+def contact_sheet(split: Split, views: list[int], renders: dict) -> torch.Tensor:
+    """One image [H', W', 3] of up to SHEET_ROWS evaluated views, a row each: the real image, then the teacher's and
+    the student's renders (those there are), side by side."""
+    count = min(SHEET_ROWS, len(views))
+    picks = sorted({round(j * (len(views) - 1) / max(count - 1, 1)) for j in range(count)})
+    rows = []
+    for k in picks:
+        images = [split.images[views[k]]] + [renders[role][k] for role in ("teacher", "student") if role in renders]
+        gap = torch.ones(images[0].shape[0], SHEET_GAP, 3)
+        rows.append(torch.cat([part for image in images for part in (image.float().cpu(), gap)][:-1], dim=1))
+    gap = torch.ones(SHEET_GAP, rows[0].shape[1], 3)
+    return torch.cat([part for row in rows for part in (row, gap)][:-1], dim=0)

@@ -2,6 +2,7 @@
 
 import json
 
+import imageio.v3 as iio
 import pytest
 import torch
 
@@ -14,6 +15,7 @@ from trainers.jobs.evaluate import Evaluate
 from trainers.events import PROGRESS, STOPPED
 from trainers.training.responsive import linear_flops_per_ray
 
+from trainers.jobs.evaluate import CONTACT_SHEET
 from tests.trainers.conftest import DEMO_DOWNSCALE, context
 
 MODEL_KEYS = {"psnr", "ssim", "ms_per_frame", "flops_per_ray", "resolution", "images"}
@@ -35,8 +37,13 @@ def test_r2l_eval_prints_both_models_and_saves_four_pngs_per_view(student_scene,
     assert result["student"]["stage"] == "finetuned"
     assert set(result["student_vs_teacher"]) == {"psnr", "psnr_gap", "speedup", "flops_ratio"}
     assert "evaluate" in err and "4/4" in err  # the progress bar, on stderr
-    names = {p.name.rsplit("_", 1)[0] for p in save.iterdir()}
-    assert len(names) == 2 and sorted(p.name for p in save.iterdir()) == sorted(
+    sheet = iio.imread(save / CONTACT_SHEET)  # two rows (the views) of real | teacher | student, 2-pixel gaps
+    assert sheet.shape == (2 * 33 + 2, 3 * 33 + 4, 3)
+    truth = iio.imread(next(save.glob("*_truth.png")))
+    assert (sheet[:33, :33] == truth).all() or (sheet[35:, :33] == truth).all()
+    views = [p for p in save.iterdir() if p.name != CONTACT_SHEET]
+    names = {p.name.rsplit("_", 1)[0] for p in views}
+    assert len(names) == 2 and sorted(p.name for p in views) == sorted(
         f"{n}_{kind}.png" for n in names for kind in ("teacher", "student", "truth", "error"))
 
 
