@@ -36,7 +36,8 @@ def test_matter_near_the_centre_is_met_at_its_true_distance():
 def test_a_far_background_is_modelled_in_the_shell_and_empty_rays_end_at_the_path_end():
     teacher = contracted_teacher()
     fill(teacher, lambda c: c.abs().amax(-1) > 1.7)  # the far shell: matter far away, all around
-    origins, directions = torch.zeros(4, 3), torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.3], [-1.0, -1, 0], [0, 0, 1.0]])
+    origins = torch.zeros(4, 3)
+    directions = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.3], [-1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
     out = teacher(origins, directions)
     assert (out.opacity > 0.99).all()  # no ray escapes: the background is part of the model
     fill(teacher, lambda c: c.abs().amax(-1) > 5.0)  # nothing at all

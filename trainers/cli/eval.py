@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=non_negative_int, default=0, help="only the first K views (default: all)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--warmup", type=non_negative_int, default=1, help="untimed renders before timing (default 1)")
-    p.add_argument("--save", help="write <view>_teacher, _student, _truth and _error PNGs and a contact_sheet.png (real, teacher, student for up to 6 views) into this folder (and for "
+    p.add_argument("--save", help="write <view>_teacher, _student, _truth and _error PNGs and contact_sheet.png (real, "
+                   "teacher and student side by side for up to 6 views) into this folder (and for "
                    "a student with depth, both models' depth maps: _depth.png in colour, _depth16.png as 16-bit grey "
                    "from near to far, and _depth_error.png)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

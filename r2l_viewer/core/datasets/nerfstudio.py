@@ -212,7 +212,8 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
         focus, start, span = check_surrounds_object(path, poses)
         meta = SceneMeta(
             name=path.parent.name, format="nerfstudio", intrinsics=cameras[train[0]], background=background,
-            source=where, extra=extra, **object_bounds(focus, poses, cameras[0]), **orbit_of_inward_cameras(poses[train]),
+            source=where, extra=extra, **object_bounds(focus, poses, cameras[0]),
+            **orbit_of_inward_cameras(poses[train]),
         )
         meta.azimuth_range = azimuth_range(start, span)
         if bounded_by_ngp(data):  # the region the file's author gave, rather than one estimated from the cameras
