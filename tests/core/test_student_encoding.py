@@ -25,6 +25,17 @@ def test_a_checkpoint_from_before_the_grid_encoding_renders_the_same_pixels():
     assert torch.allclose(rgb, expected["rgb"], atol=1e-6, rtol=0)
 
 
+def test_a_grid_student_from_before_plane_products_and_occupancy_renders_the_same_pixels():
+    """grid-student-v1.ckpt (points in a box, depth) and its pixels were written by the code before the combine and
+    occupancy fields existed (tests/data/make_grid_student_v1.py)."""
+    scene = load_scene(DATA / "grid-student-v1.ckpt")
+    expected = torch.load(DATA / "grid-student-v1.pixels.pt", weights_only=True)
+    student = scene.build_student()
+    with torch.no_grad():
+        rgb = render_image(student, expected["pose"], Intrinsics.from_dict(expected["intrinsics"]), 4096).rgb
+    assert torch.allclose(rgb, expected["rgb"], atol=1e-6, rtol=0)
+
+
 def test_the_paper_preset_is_still_the_paper_network():
     config = get_preset("paper").distill.student
     assert config.encoding == "frequency"
