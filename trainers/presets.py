@@ -26,8 +26,11 @@ class Preset:
 # encoding": on lego it beat the frequency encoding by 1.9 dB in half the steps; more points and a coarse 64-texel
 # level bought more than finer planes or more channels). It gives depth too ("Depth from the student": on lego the
 # depth output cost no measurable PSNR); the paper preset's student stays without it, exactly the paper's network.
-TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256), grid_channels=2, width=128,
-                             blocks=4, depth=True)
+# Issue 17: the three planes' reads multiplied (K-Planes, TensoRF) at 4 channels, and the points placed only where the
+# ray crosses the teacher's occupancy (32^3 cells): on lego the gap to the teacher fell from 2.8 dB to ~0.5 dB with
+# a narrower head input (docs/BENCHMARKS.md, "Plane products and the teacher's occupancy").
+TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256), grid_channels=4,
+                             grid_combine="product", occupancy_resolution=32, width=128, blocks=4, depth=True)
 TINY_DISTILL_STEPS = 5000
 
 
@@ -70,8 +73,8 @@ def _standard() -> Preset:
         ),
         pseudo=PseudoConfig(images=2000),
         distill=DistillConfig(
-            student=StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256, 512), grid_channels=4,
-                                  width=256, blocks=8, depth=True),
+            student=StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256, 512), grid_channels=8,
+                                  grid_combine="product", occupancy_resolution=64, width=256, blocks=8, depth=True),
             steps=60000,
             batch_rays=32768,
             lr=1e-3,

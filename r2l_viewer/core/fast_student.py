@@ -8,7 +8,9 @@ Rewrites of `Student.forward` for rendering (checked against it in tests/core/te
   multiplied by that level's columns of the head weight, so the [rays, points x features] input is never built;
 - each residual block's second bias is carried forward into the next block's first bias (and the tail's), so a
   block is two matrix products and one in-place ReLU.
-A student with depth gives it from the same tail product (its fourth column): `render` returns both."""
+A student with depth gives it from the same tail product (its fourth column): `render` returns both. Plane reads
+that the student multiplies (`grid_combine="product"`) are multiplied in place before their head product; rays
+that cross no occupied cell get the background, as in `Student.forward`."""
 
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ def split_head_weights(weight: torch.Tensor, dims: int, frequencies: int):
 
 
 def grid_head_weights(weight: torch.Tensor, config) -> tuple[list, list]:
-    """The head weight [W, P*F] as transposed blocks [3CP, W] per plane level and [CP, W] per volume level, rows in
-    the order grid_sample reads them (plane, channel, point); F = features per point, laid out per point as
-    FeatureGrids gives them."""
+    """The head weight [W, P*F] as transposed blocks [3CP, W] per plane level ([CP, W] when the planes' reads are
+    multiplied) and [CP, W] per volume level, rows in the order grid_sample reads them (plane, channel, point);
+    F = features per point, laid out per point as FeatureGrids gives them."""
     points, channels, per_point = config.points_per_ray, config.grid_channels, config.features_per_point
     p = torch.arange(points)
     c = torch.arange(channels)
@@ -40,8 +42,9 @@ def grid_head_weights(weight: torch.Tensor, config) -> tuple[list, list]:
         cols = p[None, None, :] * per_point + offset + q[:, None, None] * channels + c[None, :, None]
         return weight[:, cols.reshape(-1)].t().contiguous()
 
-    plane_blocks = [block(3 * channels * i, 3) for i in range(len(config.grid_planes))]
-    start = 3 * channels * len(config.grid_planes)
+    per_level = 1 if config.grid_combine == "product" else 3
+    plane_blocks = [block(per_level * channels * i, per_level) for i in range(len(config.grid_planes))]
+    start = per_level * channels * len(config.grid_planes)
     volume_blocks = [block(start + channels * i, 1) for i in range(len(config.grid_volumes))]
     return plane_blocks, volume_blocks
 
@@ -91,6 +94,8 @@ class FastStudent:
             coords = plane_coordinates(by_point)  # [3, P, N, 2]
             for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
+                if grids.combine == "product":
+                    read = read[0].mul_(read[1]).mul_(read[2])  # [C, P, N]
                 h.addmm_(read.view(-1, n).t(), weight)
         for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
             read = F.grid_sample(volume, by_point.reshape(1, 1, p, n, 3), mode="bilinear", padding_mode="zeros",
@@ -112,15 +117,16 @@ class FastStudent:
         """The student's sigmoid outputs [N, 3 or 4] (colour, then depth as a fraction of near..far)."""
         student = self.student
         if self.grid:
-            h = self.grid_head(student.ray_points(origins, directions, point_major=True))
+            points, empty = student.placed_points(origins, directions, point_major=True)
+            h = self.grid_head(points)
         else:
-            points = student.ray_points(origins, directions)
+            points, empty = student.placed_points(origins, directions)
             h = self.head(((points - student.center) * student.config.scale).flatten(1))
         y = h.clone()
         for weight1, bias1, weight2 in self.blocks:
             y.addmm_(torch.addmm(bias1, y, weight1).relu_(), weight2)
         y.add_(h)
-        return torch.addmm(self.tail[1], y, self.tail[0]).sigmoid_()
+        return student.with_background(torch.addmm(self.tail[1], y, self.tail[0]).sigmoid_(), empty)
 
 
 def fast_path(model):

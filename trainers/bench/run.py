@@ -21,6 +21,7 @@ from trainers.bench.measure import frame_times, matmul_rate, median, pseudo_thro
 from trainers.bench.onnx_speed import onnx_frames
 from trainers.bench.targets import check_targets
 from trainers.bench.variants import fast_frame_ms, precision_change, render_variants
+from r2l_viewer.core.occupancy import teacher_occupancy
 from trainers.jobs.distill import student_config_for, teacher_box
 from trainers.jobs.evaluate import stored_bytes
 from trainers.presets import get_preset
@@ -47,7 +48,7 @@ def build_models(scene_path: Path | None, device) -> tuple[dict, object]:
     if tiny_from_scene(models, scene):
         models["student_tiny"] = scene.build_student(device)
     else:
-        models["student_tiny"] = Student(tiny_student_config(scene, models.get("grid")))
+        models["student_tiny"] = tiny_student(scene, models.get("grid"))
     return {k: m.to(device).eval() for k, m in models.items()}, scene
 
 
@@ -56,11 +57,23 @@ def tiny_from_scene(models: dict, scene) -> bool:
     return "grid" in models and scene.student is not None
 
 
+def tiny_student(scene, grid_teacher) -> Student:
+    """An untrained tiny student; with a grid teacher, fitted to its scene and holding its occupancy as the distill
+    job's does."""
+    student = Student(tiny_student_config(scene, grid_teacher))
+    config = student.config
+    if config.uses_occupancy:
+        student.set_occupancy(teacher_occupancy(grid_teacher, config.box_min, config.box_max,
+                                                config.occupancy_resolution))
+    return student
+
+
 def tiny_student_config(scene, grid_teacher) -> StudentConfig:
-    """The tiny preset's student config; with a grid teacher, fitted to its scene as the distill job fits it."""
+    """The tiny preset's student config; with a grid teacher, fitted to its scene as the distill job fits it
+    (without one there is no box, so no occupancy grid)."""
     distill = get_preset("tiny").distill
     if grid_teacher is None:
-        return distill.student
+        return dataclasses.replace(distill.student, occupancy_resolution=0)
     box = (teacher_box(grid_teacher) or (scene.meta.box_min, scene.meta.box_max)) if distill.points_in_box else None
     return student_config_for(distill.student, scene.meta, distill.normalize_points, box)
 
@@ -71,7 +84,10 @@ def describe_student(config: StudentConfig) -> str:
         levels = f"planes {'/'.join(map(str, config.grid_planes))}" if config.grid_planes else ""
         if config.grid_volumes:
             levels += (", " if levels else "") + f"volumes {'/'.join(map(str, config.grid_volumes))}"
-        encoding = f"grid encoding ({levels} x {config.grid_channels} channels)"
+        product = ", multiplied" if config.grid_combine == "product" else ""
+        encoding = f"grid encoding ({levels} x {config.grid_channels} channels{product})"
+        if config.occupancy_resolution:
+            encoding += f", points in the teacher's occupancy ({config.occupancy_resolution}^3)"
     else:
         encoding = f"frequency encoding ({config.frequencies} octaves)"
     depth = ", colour and depth out" if config.depth else ""
@@ -204,7 +220,7 @@ def measure_training(models: dict, device, quick: bool, scene=None) -> dict:
     """Training throughput of the paper student and of a fresh tiny-preset student (as the distill job would
     train it); on CUDA also in bf16, as the presets train there."""
     paper_batch = 4096 if device.type == "cpu" else 65536
-    tiny = Student(tiny_student_config(scene, models.get("grid"))).to(device)
+    tiny = tiny_student(scene, models.get("grid")).to(device)
     training = {
         "student_paper": training_throughput(models["student_paper"], device, paper_batch, 3 if quick else 10),
         "student_tiny": training_throughput(tiny, device, 4096, 5 if quick else 20),

@@ -1,5 +1,5 @@
-"""The student as one traceable function of world rays, for ONNX: NDC warp, box intersection, points, encoding, MLP
-(and the depth output, when the student carries it).
+"""The student as one traceable function of world rays, for ONNX: NDC warp, box intersection, occupied span, points,
+encoding, MLP, background for rays that cross no occupied cell (and the depth output, when the student carries it).
 
 Built from the student's weights as r2l_viewer/core/fast_student.py regroups them (the head applied to x, sin and
 cos of the octaves, or to each grid level's reads, without assembling the encoding; residual biases carried
@@ -67,6 +67,8 @@ class StudentGraph(nn.Module):
         coords = torch.stack([by_point[..., [0, 1]], by_point[..., [0, 2]], by_point[..., [1, 2]]])  # [3, P, N, 2]
         for plane, weight in zip(grids.planes, self.plane_weights):  # read: [3, C, P, N]
             read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
+            if grids.combine == "product":
+                read = read[0] * read[1] * read[2]  # [C, P, N]
             h = h + read.reshape(-1, n).t() @ weight
         for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
             read = F.grid_sample(volume, by_point.reshape(1, 1, p, n, 3), mode="bilinear", padding_mode="zeros",
@@ -75,10 +77,11 @@ class StudentGraph(nn.Module):
         return F.relu(h)
 
     def forward(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-        points = self.student.ray_points(origins, directions)
+        points, empty = self.student.placed_points(origins, directions)
         h = self.grid_head(points) if self.grid else self.frequency_head(points)
         y = h
         for weight1, bias1, weight2 in self.blocks:
             y = y + F.relu(y @ weight1 + bias1) @ weight2
-        out = self.student.split_outputs(torch.sigmoid((y + h) @ self.tail_weight + self.tail_bias))
+        values = torch.sigmoid((y + h) @ self.tail_weight + self.tail_bias)
+        out = self.student.split_outputs(self.student.with_background(values, empty))
         return out.rgb if out.depth is None else (out.rgb, out.depth)

@@ -9,6 +9,7 @@ import torch
 
 from r2l_viewer.core.config import to_dict
 from r2l_viewer.core.models import Student, StudentConfig, model_from_record
+from r2l_viewer.core.occupancy import teacher_occupancy
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
 from trainers.configs import DistillConfig, PseudoConfig
@@ -23,15 +24,21 @@ from trainers.storage.workspace import JobError, RunContext
 
 
 def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -> StudentConfig:
-    """The student's config fitted to the scene: its near/far (or NDC space); when `normalize`, the scene box
-    mapped to [-1, 1] before the positional encoding (the paper encodes raw coordinates); when `box` (min, max)
-    is given, points placed only where rays cross it."""
+    """The student's config fitted to the scene: its near/far (or NDC space) and background; when `normalize`, the
+    scene box mapped to [-1, 1] before the positional encoding (the paper encodes raw coordinates); when `box`
+    (min, max) is given, points placed only where rays cross it. An occupancy grid needs a box: it takes the
+    scene's when none is given, and is turned off for NDC and contracted scenes (`occupancy_note` says so)."""
     bounds = meta.model_bounds()
-    changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"]}
+    changes = {"near": bounds["near"], "far": bounds["far"], "ndc": bounds["ndc"],
+               "background": tuple(float(c) for c in meta.background)}
+    if meta.contraction is not None or meta.ndc is not None:
+        changes["occupancy_resolution"] = 0
     if meta.contraction is not None:  # points in the contracted cube [-2, 2]^3, encoded there
         scale = 0.5 if normalize or config.encoding == "grid" else 1.0
         return dataclasses.replace(config, **changes, contraction=meta.contraction, center=(0.0, 0.0, 0.0),
                                    scale=scale, box_min=None, box_max=None)
+    if box is None and config.occupancy_resolution and meta.ndc is None:
+        box = (meta.box_min, meta.box_max)
     lo, hi = (torch.tensor(b) for b in (box or (meta.box_min, meta.box_max)))
     if (normalize or config.encoding == "grid") and meta.ndc is None:  # feature grids cover the scene box
         changes["center"] = tuple(round(float(c), 6) for c in (lo + hi) / 2)
@@ -39,6 +46,14 @@ def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -
     if box is not None:
         changes["box_min"], changes["box_max"] = tuple(lo.tolist()), tuple(hi.tolist())
     return dataclasses.replace(config, **changes)
+
+
+def occupancy_note(config: StudentConfig, meta) -> str | None:
+    """Why a requested occupancy grid is off for this scene, or None when it is not."""
+    if not config.occupancy_resolution or (meta.contraction is None and meta.ndc is None):
+        return None
+    kind = "an unbounded (contracted)" if meta.contraction is not None else "a forward-facing (NDC)"
+    return f"note: no occupancy grid for the student: {kind} scene has no box to hold one; points go along the whole ray"
 
 
 def teacher_box(teacher) -> tuple | None:
@@ -82,6 +97,7 @@ class Distill(StudentJob):
             box = (teacher_box(teacher) or (scene.meta.box_min, scene.meta.box_max)) if cfg.points_in_box else None
             student_cfg = student_config_for(cfg.student, scene.meta, cfg.normalize_points, box)
             self.student = self.seeded_init(lambda: Student(student_cfg)).to(self.device)
+            yield from self._occupancy(teacher, scene.meta)
         self.optimizer = student_optimizer(self.student, cfg.lr, cfg.grid_lr)
         self.make_streams(cfg.hard_rays, state)
         if cfg.online:
@@ -101,6 +117,19 @@ class Distill(StudentJob):
         self.teacher_renders = [out.rgb for out in renders]
         self.teacher_depths = [out.depth for out in renders] if all(out.depth is not None for out in renders) else None
         self.teacher = teacher
+
+    def _occupancy(self, teacher, meta) -> Iterator[Event]:
+        """The teacher's occupancy stored with a new student that has a grid for it (a note where it cannot)."""
+        cfg, student = self.config, self.student
+        note = occupancy_note(cfg.student, meta)
+        if note is not None:
+            yield Event(self.stage, LOG, self.start_step, cfg.steps, message=note)
+        r = student.config.occupancy_resolution
+        if student.config.uses_occupancy:
+            cells = teacher_occupancy(teacher, student.config.box_min, student.config.box_max, r)
+            student.set_occupancy(cells)
+            yield Event(self.stage, LOG, self.start_step, cfg.steps,
+                        message=f"teacher's occupancy: {float(cells.float().mean()):.1%} of {r}^3 cells")
 
     def _pseudo_notes(self) -> Iterator[Event]:
         cfg, manifest = self.config, PseudoStore(self.ctx.workspace.pseudo_dir).manifest()

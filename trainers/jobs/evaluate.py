@@ -52,13 +52,19 @@ def levels_text(sizes) -> str:
 
 def student_encoding_text(config: dict) -> str:
     """How a student (its config as stored in a checkpoint) encodes a ray: "16 points, L=10" for the paper's
-    frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids."""
+    frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids, with
+    ", product" when the planes' reads are multiplied and ", occupancy 32^3" when points follow the teacher's."""
     points = f"{config.get('points_per_ray')} points"
     if config.get("encoding", "frequency") != "grid":
         return f"{points}, L={config.get('frequencies')}"
     planes, volumes = config.get("grid_planes") or (), config.get("grid_volumes") or ()
     levels = [f"{name} {levels_text(sizes)}" for name, sizes in (("planes", planes), ("volumes", volumes)) if sizes]
-    return f"{points}, grid {' + '.join(levels)} x {config.get('grid_channels')} ch"
+    text = f"{points}, grid {' + '.join(levels)} x {config.get('grid_channels')} ch"
+    if config.get("grid_combine", "concat") == "product":
+        text += ", product"
+    if config.get("occupancy_resolution"):
+        text += f", occupancy {config['occupancy_resolution']}^3"
+    return text
 
 
 def encoding_metrics(record: dict) -> dict:

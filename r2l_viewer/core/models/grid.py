@@ -110,6 +110,14 @@ class GridTeacher(nn.Module):
         """Opacity of one sample step at every voxel centre [V]."""
         return alpha_from_density(self.density_at(self.voxels.dense("density")[:, 0]), self.step_size)
 
+    def point_density(self, points: torch.Tensor) -> torch.Tensor:
+        """Density [M] at model-space points [M, 3] as rendering sees it: zero outside the box and in skipped voxels."""
+        coords = self.voxel_coords(points)
+        inside = ((points >= self.box_min) & (points <= self.box_max)).all(-1) & self.occupied_at(coords)
+        rows, weights, missing = self.voxels.corners(coords)
+        density = self.density_at(self.voxels.lookup("density", rows, weights, missing)[:, 0])
+        return torch.where(inside, density, torch.zeros_like(density))
+
     def voxel_coords(self, points: torch.Tensor) -> torch.Tensor:
         """World points [M, 3] in voxel units (0 at the first voxel centre, n - 1 at the last)."""
         size = torch.tensor([n - 1 for n in self.shape], device=points.device, dtype=points.dtype)

@@ -90,6 +90,14 @@ class VanillaNerf(nn.Module):
         """Points the networks evaluate per ray at most (the fine pass: coarse plus fine samples); sizes render chunks."""
         return self.config.coarse_samples + self.config.fine_samples
 
+    @torch.no_grad()
+    def point_density(self, points: torch.Tensor) -> torch.Tensor:
+        """Density [M] at model-space points [M, 3] from the fine network (the coarse one without it)."""
+        cfg, net = self.config, self.fine if self.fine is not None else self.coarse
+        pos_enc = positional_encoding(points, cfg.position_frequencies)
+        dir_enc = positional_encoding(torch.zeros_like(points), cfg.direction_frequencies)
+        return F.relu(net(pos_enc, dir_enc)[1])
+
     def _shade(self, net, origins, directions, viewdirs, t, randomize, generator):
         """Colour, opacity and weights of rays (in model space) sampled at t [N, S]; `viewdirs` [N, 3] are the
         unit world directions the colour depends on."""

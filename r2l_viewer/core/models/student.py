@@ -14,10 +14,11 @@ from torch import nn
 from ..config import param
 from ..contraction import OUTER, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
+from ..occupancy import dilate, occupied_span, pack_bits, unpack_bits
 from ..rays import intersect_aabb
 from ..volume import stratified_samples
 from .base import RenderOutput, model_space_rays
-from .feature_grids import FeatureGrids
+from .feature_grids import COMBINES, FeatureGrids, features_per_point
 
 ENCODINGS = ("frequency", "grid")
 
@@ -37,6 +38,13 @@ class StudentConfig:
                                 "(coarse to fine; none by default: planes are finer for their size and faster on a "
                                 "CPU)", min=2, max=1024, order="<=")
     grid_channels: int = param(4, "grid encoding: features per texel of every plane and volume", min=1, max=64)
+    grid_combine: str = param("concat", "grid encoding: each plane level's xy, xz, yz features side by side ('concat')"
+                              " or multiplied elementwise ('product', as K-Planes and TensoRF: a third of the head "
+                              "inputs)", choices=COMBINES)
+    occupancy_resolution: int = param(0, "cells per side of the teacher's occupancy grid over the box: each ray's "
+                                      "points go only between the first and last occupied cell it crosses, rays "
+                                      "crossing none show the background (0: off; only with a box: off for NDC and "
+                                      "contracted scenes, which have none)", min=0, max=256)
     width: int = param(256, "neurons per hidden layer", min=4, max=4096, gui=True)
     blocks: int = param(43, "residual blocks of two linear layers (linear layers = 2 * blocks + 2)", min=0, max=512, gui=True)
     near: float = param(2.0, "ray parameter of the first point (scene's near bound)", min=0.0, scene=True)
@@ -46,6 +54,8 @@ class StudentConfig:
     ndc: dict | None = param(None, "NDC space of a forward-facing scene, or None for world space", scene=True)
     box_min: tuple | None = param(None, "with box_max: sample each ray only where it crosses this box (None: near to far)", scene=True)
     box_max: tuple | None = param(None, "upper corner of that box", scene=True)
+    background: tuple = param((1.0, 1.0, 1.0), "colour of rays that cross no occupied cell (with the occupancy grid)",
+                              scene=True)
     contraction: dict | None = param(None, "the contracted space of an unbounded scene: points go evenly along each "
                                      "ray's contracted path and are encoded there (None: world or NDC space)",
                                      scene=True)
@@ -56,8 +66,16 @@ class StudentConfig:
     def features_per_point(self) -> int:
         """Values that encode one point."""
         if self.encoding == "grid":
-            return self.grid_channels * (3 * len(self.grid_planes) + len(self.grid_volumes))
+            return features_per_point(len(self.grid_planes), len(self.grid_volumes), self.grid_channels,
+                                      self.grid_combine)
         return encoded_dim(3, self.frequencies)
+
+    @property
+    def uses_occupancy(self) -> bool:
+        """Whether points follow an occupancy grid: one is asked for and there is a box to hold it (never in NDC
+        or contracted space)."""
+        return bool(self.occupancy_resolution) and self.box_min is not None and self.ndc is None \
+            and self.contraction is None
 
     @property
     def input_dim(self) -> int:
@@ -97,7 +115,8 @@ class Student(nn.Module):
         if config.encoding not in ENCODINGS:
             raise ValueError(f"unknown student encoding {config.encoding!r}; expected one of {', '.join(ENCODINGS)}")
         if config.encoding == "grid":
-            self.grids = FeatureGrids(tuple(config.grid_planes), tuple(config.grid_volumes), config.grid_channels)
+            self.grids = FeatureGrids(tuple(config.grid_planes), tuple(config.grid_volumes), config.grid_channels,
+                                      config.grid_combine)
         self.head = nn.Linear(config.input_dim, config.width)
         self.body = nn.Sequential(*[ResidualBlock(config.width) for _ in range(config.blocks)])
         self.tail = nn.Linear(config.width, config.outputs)
@@ -105,19 +124,53 @@ class Student(nn.Module):
         if config.box_min is not None:
             self.register_buffer("box_min", torch.tensor(config.box_min, dtype=torch.float32), persistent=False)
             self.register_buffer("box_max", torch.tensor(config.box_max, dtype=torch.float32), persistent=False)
+        if config.uses_occupancy:
+            r = config.occupancy_resolution
+            self.register_buffer("occupancy_bits", pack_bits(torch.ones(r, r, r, dtype=torch.bool)))
+            self.register_buffer("occupied_cells", torch.ones(r, r, r, dtype=torch.bool), persistent=False)
+            self.register_buffer("background", torch.tensor(config.background, dtype=torch.float32), persistent=False)
+            self.register_load_state_dict_post_hook(lambda module, _keys: module.unpack_occupancy())
+
+    def set_occupancy(self, cells: torch.Tensor) -> None:
+        """Store the teacher's occupancy, bool cells [R, R, R] indexed [x, y, z] over the box (see occupancy.py)."""
+        r = self.config.occupancy_resolution
+        if not self.config.uses_occupancy:
+            raise ValueError("this student has no occupancy grid (none asked for, or no box to hold one)")
+        if tuple(cells.shape) != (r, r, r):
+            raise ValueError(f"occupancy cells {tuple(cells.shape)} do not match occupancy_resolution {r}")
+        self.occupancy_bits = pack_bits(cells.bool()).to(self.occupancy_bits.device)
+        self.unpack_occupancy()
+
+    def unpack_occupancy(self) -> None:
+        """Cells the points are placed by: the stored bits grown by one cell, so that sampling misses no edge."""
+        if self.config.uses_occupancy:
+            self.occupied_cells = dilate(unpack_bits(self.occupancy_bits, self.config.occupancy_resolution), 1)
 
     def ray_points(self, origins, directions, randomize=False, generator=None, point_major=False) -> torch.Tensor:
         """Points [N, P, 3] along the rays ([P, N, 3] when `point_major`), fixed in their bins for rendering,
         jittered inside them for training."""
+        return self.placed_points(origins, directions, randomize, generator, point_major)[0]
+
+    def placed_points(self, origins, directions, randomize=False, generator=None, point_major=False):
+        """(points as `ray_points` gives them, and which rays cross no occupied cell [N] bool, or None without an
+        occupancy grid): those rays show the background (`with_background`)."""
         cfg = self.config
         if cfg.contraction is not None:
-            return self.contracted_points(origins, directions, randomize, generator, point_major)
+            return self.contracted_points(origins, directions, randomize, generator, point_major), None
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
-        near, far = self.ray_span(origins, directions)
+        near, far, empty = self.ray_span(origins, directions)
         t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize)
         if point_major:
-            return torch.addcmul(origins, t.t()[..., None], directions)
-        return origins[:, None, :] + t[..., None] * directions[:, None, :]
+            return torch.addcmul(origins, t.t()[..., None], directions), empty
+        return origins[:, None, :] + t[..., None] * directions[:, None, :], empty
+
+    def with_background(self, values: torch.Tensor, empty: torch.Tensor | None) -> torch.Tensor:
+        """The sigmoid outputs [N, outputs] with rays that cross no occupied cell set to the background colour (and
+        depth to far)."""
+        if empty is None:
+            return values
+        fill = self.background if not self.config.depth else torch.cat([self.background, self.background.new_ones(1)])
+        return torch.where(empty[:, None], fill.to(values.dtype), values)
 
     def contracted_points(self, origins, directions, randomize=False, generator=None, point_major=False):
         """Points [N, P, 3] (or [P, N, 3]) of an unbounded scene, in contracted space, evenly spaced along each
@@ -129,16 +182,22 @@ class Student(nn.Module):
         return points.transpose(0, 1) if point_major else points
 
     def ray_span(self, origins, directions):
-        """Where the points go on each ray: near to far, or the part inside the box (rays missing it: near to far)."""
+        """Where the points go on each ray, and which rays cross no occupied cell (None without occupancy): near to
+        far, or the part inside the box (rays missing it: near to far), or with occupancy the part between the
+        first and last occupied cell."""
         cfg = self.config
         if cfg.box_min is None:
-            return cfg.near, cfg.far
+            return cfg.near, cfg.far, None
         enter, leave = intersect_aabb(origins, directions, self.box_min, self.box_max)
         enter, leave = enter.clamp(cfg.near, cfg.far), leave.clamp(cfg.near, cfg.far)
         hit = leave > enter + 1e-4
         near = torch.where(hit, enter, torch.full_like(enter, cfg.near))
         far = torch.where(hit, leave, torch.full_like(leave, cfg.far))
-        return near, far
+        if not cfg.uses_occupancy:
+            return near, far, None
+        first, last, crossed = occupied_span(origins, directions, near, far, hit, self.occupied_cells, self.box_min,
+                                             self.box_max)
+        return torch.where(crossed, first, near), torch.where(crossed, last, far), ~crossed
 
     def grid_parameters(self) -> list[nn.Parameter]:
         """The learned encoding's parameters (none for the frequency encoding); they train at their own rate."""
@@ -185,5 +244,5 @@ class Student(nn.Module):
         return (depth - self.config.near) / (self.config.far - self.config.near)
 
     def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
-        points = self.ray_points(origins, directions, randomize, generator)
-        return self.split_outputs(self.forward_encoded(self.encode(points)))
+        points, empty = self.placed_points(origins, directions, randomize, generator)
+        return self.split_outputs(self.with_background(self.forward_encoded(self.encode(points)), empty))

@@ -1,0 +1,93 @@
+"""Where the teacher's scene is: a coarse occupancy grid over the student's box, stored as a bitfield.
+
+The student places its points only between the first and the last occupied cell a ray crosses (same number of
+points, more of them on surfaces); a ray that crosses no occupied cell shows the background. Cells are indexed
+[x, y, z] over the box; a cell is occupied when the teacher's density at any of its 8 sub-samples would make a
+step of one cell diagonal at least OCCUPANCY_ALPHA opaque. Only scenes with a box (objects) use it: NDC and
+contracted scenes have none."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+OCCUPANCY_ALPHA = 0.01  # opacity across one cell diagonal above which a cell counts as occupied
+SUB_SAMPLES = 2  # teacher samples per cell side (at 1/4 and 3/4 of it)
+DENSITY_CHUNK = 1 << 16
+BIT_WEIGHTS = torch.tensor([1, 2, 4, 8, 16, 32, 64, 128], dtype=torch.uint8)
+
+
+def pack_bits(cells: torch.Tensor) -> torch.Tensor:
+    """Bool cells (any shape) as uint8 bytes [ceil(n / 8)], 8 cells a byte, first cell in the lowest bit."""
+    flat = cells.reshape(-1).to(torch.uint8)
+    flat = F.pad(flat, (0, (-flat.numel()) % 8))
+    return (flat.view(-1, 8) * BIT_WEIGHTS.to(flat.device)).sum(1, dtype=torch.uint8)
+
+
+def unpack_bits(bits: torch.Tensor, resolution: int) -> torch.Tensor:
+    """The bool cells [R, R, R] that `pack_bits` packed into `bits`."""
+    weights = BIT_WEIGHTS.to(bits.device)
+    cells = (bits[:, None] & weights) > 0
+    return cells.reshape(-1)[: resolution**3].reshape(resolution, resolution, resolution)
+
+
+def dilate(cells: torch.Tensor, by: int = 1) -> torch.Tensor:
+    """Cells [R, R, R] grown by `by` cells in every direction (so that points placed by sampling miss no edge)."""
+    if by <= 0:
+        return cells
+    grown = F.max_pool3d(cells[None, None].float(), 2 * by + 1, stride=1, padding=by)
+    return grown[0, 0] > 0
+
+
+def density_threshold(box_min, box_max, resolution: int, alpha: float = OCCUPANCY_ALPHA) -> float:
+    """The density at which one cell diagonal of the grid is `alpha` opaque."""
+    diagonal = math.sqrt(sum(((hi - lo) / resolution) ** 2 for lo, hi in zip(box_min, box_max)))
+    return -math.log(1.0 - alpha) / diagonal
+
+
+def cell_sample_points(box_min, box_max, resolution: int) -> torch.Tensor:
+    """Sample points [R, R, R, S^3, 3] inside every cell (S = SUB_SAMPLES per side, evenly inside the cell)."""
+    lo, hi = torch.tensor(box_min, dtype=torch.float32), torch.tensor(box_max, dtype=torch.float32)
+    fine = resolution * SUB_SAMPLES
+    axes = [lo[i] + (torch.arange(fine, dtype=torch.float32) + 0.5) / fine * (hi[i] - lo[i]) for i in range(3)]
+    x, y, z = torch.meshgrid(*axes, indexing="ij")
+    points = torch.stack([x, y, z], -1)  # [RS, RS, RS, 3]
+    r, s = resolution, SUB_SAMPLES
+    points = points.view(r, s, r, s, r, s, 3).permute(0, 2, 4, 1, 3, 5, 6)
+    return points.reshape(r, r, r, s**3, 3)
+
+
+@torch.no_grad()
+def teacher_occupancy(teacher, box_min, box_max, resolution: int, alpha: float = OCCUPANCY_ALPHA) -> torch.Tensor:
+    """Bool cells [R, R, R] over the box where the teacher's density (`teacher.point_density`) exceeds
+    `density_threshold` at any of the cell's sub-samples."""
+    device = next(teacher.parameters()).device
+    points = cell_sample_points(box_min, box_max, resolution).reshape(-1, 3)
+    density = torch.cat([teacher.point_density(chunk.to(device)).cpu() for chunk in points.split(DENSITY_CHUNK)])
+    threshold = density_threshold(box_min, box_max, resolution, alpha)
+    return (density.view(resolution, resolution, resolution, -1) > threshold).any(-1)
+
+
+def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
+    """Where each ray crosses occupied space: (first [N], last [N], any [N] bool) of the ray parameter, from its
+    box span near..far [N] (`hit`: the ray crosses the box) sampled at 2R evenly spaced points and looked up in the
+    (already dilated) cells [R, R, R]; the span covers whole sample bins. Traceable (no data-dependent shapes)."""
+    r = cells.shape[0]
+    samples = 2 * r
+    steps = (torch.arange(samples, device=origins.device, dtype=origins.dtype) + 0.5) / samples  # [M]
+    length = far - near
+    t = near[:, None] + steps[None, :] * length[:, None]  # [N, M]
+    points = origins[:, None, :] + t[..., None] * directions[:, None, :]
+    unit = (points - box_min) / (box_max - box_min)
+    index = (unit * r).floor().clamp(0, r - 1).long()
+    flat = (index[..., 0] * r + index[..., 1]) * r + index[..., 2]
+    occupied = cells.reshape(-1)[flat.reshape(-1)].reshape(flat.shape) & hit[:, None]  # [N, M]
+    order = torch.arange(samples, device=origins.device, dtype=origins.dtype)
+    marks = occupied.to(origins.dtype)
+    last = (marks * order).amax(1)
+    first = (samples - 1) - (marks * (samples - 1 - order)).amax(1)
+    any_hit = marks.amax(1) > 0
+    bin_size = length / samples
+    return near + first * bin_size, near + (last + 1) * bin_size, any_hit
