@@ -35,6 +35,8 @@ def rays_towards_the_origin(count: int, spread: float):
                   width=16, blocks=1, center=(0.1, 0.2, 0.0), scale=0.4),
     StudentConfig(points_per_ray=4, encoding="grid", grid_planes=(), grid_volumes=(4,), grid_channels=2, width=16,
                   blocks=1, near=0.0, far=1.0, ndc={"height": 30, "width": 40, "focal": 35.0, "near": 1.0}),
+    StudentConfig(points_per_ray=6, encoding="grid", grid_planes=(4, 8), grid_volumes=(3,), grid_channels=2,
+                  grid_combine="product", occupancy_resolution=6, width=16, blocks=2, **BOX),
 ])
 def test_fast_student_matches_the_student(config):
     student = random_student(config)

@@ -15,7 +15,9 @@ from r2l_viewer.core.models import Student, StudentConfig
 from r2l_viewer.core.render import render_image
 from tests.grid_scenes import with_grid_student
 from trainers.cli.train import main
-from trainers.jobs.distill import student_config_for
+from r2l_viewer.core.fast_student import FastStudent
+from r2l_viewer.core.occupancy import teacher_occupancy
+from trainers.jobs.distill import student_config_for, teacher_box
 from trainers.export.onnx_export import ExportConfig, export_student
 from trainers.export.onnx_runtime import TOLERANCE, open_session, random_view_rays, run_rays, view_rays
 from trainers.storage.scene_io import model_entry, new_scene
@@ -95,6 +97,31 @@ def test_an_llff_student_exports_with_its_ndc_warp(fern_dir, encoding, tmp_path)
     check_against_torch(tmp_path / "s.onnx", student, dataset.split("train").poses, dataset.meta.intrinsics.scaled(0.1))
     sidecar = json.loads((tmp_path / "s.json").read_text())
     assert sidecar["scene"]["ndc"] == dataset.meta.ndc and sidecar["scene"]["format"] == "llff"
+
+
+def test_a_product_student_in_its_teachers_occupancy_agrees_on_every_path(student_scene, tmp_path):
+    """On the demo scene: multiplied plane reads, points in the trained teacher's occupancy, rays missing it on the
+    background; onnxruntime, the fused CPU path and the plain forward agree to 1e-4."""
+    scene = load_scene(student_scene[0] / "scene.ckpt")
+    teacher = scene.build_teacher()
+    config = student_config_for(StudentConfig(encoding="grid", grid_planes=(6, 11), grid_channels=3, depth=True,
+                                              grid_combine="product", occupancy_resolution=10, **SMALL),
+                                scene.meta, normalize=True, box=teacher_box(teacher))
+    torch.manual_seed(2)
+    student = Student(config).eval()
+    student.set_occupancy(teacher_occupancy(teacher, config.box_min, config.box_max, 10))
+    save_scene(tmp_path / "scene.ckpt", scene)
+    result = exported(student, tmp_path)
+    assert result["check"]["max_abs_error"] <= TOLERANCE
+    poses = scene.cameras["train"]
+    check_against_torch(tmp_path / "s.onnx", student, poses, scene.meta.intrinsics)
+    o, d = random_view_rays(poses, scene.meta.intrinsics, 900, torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        plain = student(o, d)
+    fast = FastStudent(student).render(o, d)
+    assert (fast.rgb - plain.rgb).abs().max() <= TOLERANCE and (fast.depth - plain.depth).abs().max() <= TOLERANCE
+    background = torch.tensor(scene.meta.background)
+    assert 0 < int((plain.rgb == background).all(-1).sum()) < len(o)  # some rays miss the occupancy, some do not
 
 
 def test_volumes_below_opset_20_are_refused_in_one_line(tmp_path):

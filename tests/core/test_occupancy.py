@@ -1,0 +1,110 @@
+"""The teacher's occupancy for the student: taken at the teacher's density threshold, packed into bits that
+round-trip, points placed only where a ray crosses it, background for rays that miss it, on every CPU path."""
+
+import math
+
+import pytest
+import torch
+
+from r2l_viewer.core.fast_student import FastStudent
+from r2l_viewer.core.models import GridConfig, GridTeacher, Student, StudentConfig, model_from_record, model_record
+from r2l_viewer.core.models.grid import EMPTY_RAW
+from r2l_viewer.core.occupancy import density_threshold, pack_bits, teacher_occupancy, unpack_bits
+
+BOX_MIN, BOX_MAX = (-1.2, -1.2, -1.2), (1.2, 1.2, 1.2)
+CENTRE, RADIUS = torch.tensor([0.2, -0.1, 0.1]), 0.5
+CELLS = 12
+
+
+def raw_for(teacher: GridTeacher, density: float) -> float:
+    """The raw grid value whose density (after the teacher's softplus and shift) is `density`."""
+    return math.log(math.expm1(density)) - teacher.density_shift
+
+
+def ball_teacher() -> GridTeacher:
+    """A grid teacher whose only matter is a dense ball (CENTRE, RADIUS) in an empty box."""
+    teacher = GridTeacher(GridConfig(resolution=24, features=2, mlp_width=8, box_min=BOX_MIN, box_max=BOX_MAX))
+    inside = (teacher.voxel_centres() - CENTRE).norm(dim=-1) < RADIUS
+    with torch.no_grad():
+        teacher.voxels.density.copy_(torch.where(inside, 50.0, EMPTY_RAW)[:, None])
+    return teacher
+
+
+def cell_centres(resolution: int) -> torch.Tensor:
+    """Centres [R, R, R, 3] of the occupancy cells over the box, indexed [x, y, z]."""
+    axis = torch.tensor(BOX_MIN[0]) + (torch.arange(resolution) + 0.5) / resolution * (BOX_MAX[0] - BOX_MIN[0])
+    return torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1)
+
+
+def ball_student(depth: bool = True) -> Student:
+    config = StudentConfig(points_per_ray=8, encoding="grid", grid_planes=(4, 8), grid_channels=3,
+                           grid_combine="product", occupancy_resolution=CELLS, width=16, blocks=2, depth=depth,
+                           box_min=BOX_MIN, box_max=BOX_MAX, background=(0.2, 0.4, 0.6))
+    torch.manual_seed(0)
+    student = Student(config).eval()
+    for p in student.parameters():
+        p.data.normal_(0, 0.3)
+    student.set_occupancy(teacher_occupancy(ball_teacher(), BOX_MIN, BOX_MAX, CELLS))
+    return student
+
+
+def rays_at(targets: torch.Tensor):
+    """Rays from a circle of radius 4 around the box towards `targets` [N, 3]."""
+    angle = torch.linspace(0, 2 * math.pi, len(targets) + 1)[:-1]
+    origins = torch.stack([4 * angle.cos(), 4 * angle.sin(), 0.5 * angle.sin()], -1)
+    return origins, torch.nn.functional.normalize(targets - origins, dim=-1)
+
+
+def test_bits_round_trip():
+    cells = torch.rand(5, 5, 5) > 0.6  # 125 cells: not a whole number of bytes
+    bits = pack_bits(cells)
+    assert bits.dtype == torch.uint8 and bits.numel() == 16
+    assert torch.equal(unpack_bits(bits, 5), cells)
+
+
+@pytest.mark.parametrize("factor, occupied", [(1.05, True), (0.95, False)])
+def test_a_cell_is_occupied_where_the_teachers_density_passes_the_threshold(factor, occupied):
+    teacher = GridTeacher(GridConfig(resolution=16, features=2, mlp_width=8, box_min=BOX_MIN, box_max=BOX_MAX))
+    threshold = density_threshold(BOX_MIN, BOX_MAX, 8)
+    with torch.no_grad():
+        teacher.voxels.density.fill_(raw_for(teacher, factor * threshold))
+    assert torch.equal(teacher_occupancy(teacher, BOX_MIN, BOX_MAX, 8), torch.full((8, 8, 8), occupied))
+
+
+def test_the_occupancy_is_where_the_teachers_matter_is():
+    cells = teacher_occupancy(ball_teacher(), BOX_MIN, BOX_MAX, CELLS)
+    distance = (cell_centres(CELLS) - CENTRE).norm(dim=-1)
+    cell = (BOX_MAX[0] - BOX_MIN[0]) / CELLS
+    assert cells[distance < RADIUS - cell].all()
+    assert not cells[distance > RADIUS + cell].any()
+
+
+def test_the_occupancy_round_trips_through_the_record():
+    student = ball_student()
+    again = model_from_record(model_record(student))
+    assert torch.equal(again.occupancy_bits, student.occupancy_bits)
+    assert torch.equal(again.occupied_cells, student.occupied_cells)
+    assert again.occupied_cells.sum() > unpack_bits(again.occupancy_bits, CELLS).sum()  # grown by a cell to sample
+
+
+def test_points_go_only_where_the_ray_crosses_the_occupancy():
+    student = ball_student()
+    origins, directions = rays_at(CENTRE + 0.3 * torch.randn(50, 3))
+    points = student.ray_points(origins, directions)
+    cell_diagonal = math.sqrt(3) * (BOX_MAX[0] - BOX_MIN[0]) / CELLS
+    assert float((points - CENTRE).norm(dim=-1).max()) < RADIUS + 2.5 * cell_diagonal  # not across the whole box
+    assert float((points - CENTRE).norm(dim=-1).max()) < 1.5  # (the box's half diagonal is 2.1)
+
+
+def test_a_ray_that_misses_the_occupancy_shows_the_background_on_every_cpu_path():
+    student = ball_student()
+    far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05  # in the box, well above the ball
+    origins, directions = rays_at(torch.cat([far_side.expand(20, 3), CENTRE.expand(20, 3)]))
+    with torch.no_grad():
+        plain = student(origins, directions)
+    fast = FastStudent(student).render(origins, directions)
+    background = torch.tensor(student.config.background)
+    assert torch.equal(plain.rgb[:20], background.expand(20, 3)) and torch.equal(fast.rgb[:20], plain.rgb[:20])
+    assert torch.allclose(plain.depth[:20], torch.full((20,), student.config.far))
+    assert not torch.isclose(plain.rgb[20:], background).all(-1).any()  # rays through the ball are the network's
+    assert torch.allclose(fast.rgb, plain.rgb, atol=1e-5) and torch.allclose(fast.depth, plain.depth, atol=1e-4)
