@@ -24,8 +24,11 @@ def test_describe_paper_counts_the_built_models():
 
 
 def test_describe_tiny_has_a_smaller_student():
+    """Smaller than the paper's (5.9 M parameters, 11.79 MFLOPs per ray): its feature planes hold most of its 1.2 M
+    parameters (issue 17: 4 channels per plane), its MLP is a small fraction of the paper's cost."""
     info = json.loads(r2l_train("describe", "--preset", "tiny", "--json").stdout)
-    assert info["student"]["params"] < 1_000_000 and info["teacher"]["kind"] == "grid"
+    assert info["student"]["params"] < 5_917_187 / 4 and info["teacher"]["kind"] == "grid"
+    assert info["student"]["flops_per_ray"] < 11.79e6 / 10
 
 
 @pytest.mark.parametrize("preset, depth", [("tiny", True), ("paper", False)])
