@@ -76,14 +76,17 @@ def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
     (already dilated) cells [R, R, R]; the span covers whole sample bins. Traceable (no data-dependent shapes)."""
     r = cells.shape[0]
     samples = 2 * r
-    steps = (torch.arange(samples, device=origins.device, dtype=origins.dtype) + 0.5) / samples  # [M]
+    to_cells = r / (box_max - box_min)
+    start = (origins - box_min) * to_cells  # the rays in cell units: cell i spans [i, i + 1) on each axis
+    step = directions * to_cells
+    fractions = (torch.arange(samples, device=origins.device, dtype=origins.dtype) + 0.5) / samples  # [M]
     length = far - near
-    t = near[:, None] + steps[None, :] * length[:, None]  # [N, M]
-    points = origins[:, None, :] + t[..., None] * directions[:, None, :]
-    unit = (points - box_min) / (box_max - box_min)
-    index = (unit * r).floor().clamp(0, r - 1).long()
-    flat = (index[..., 0] * r + index[..., 1]) * r + index[..., 2]
-    occupied = cells.reshape(-1)[flat.reshape(-1)].reshape(flat.shape) & hit[:, None]  # [N, M]
+    t = near[:, None] + fractions[None, :] * length[:, None]  # [N, M]
+    flat = torch.zeros_like(t)  # [N, M] flat cell index, axis by axis (an [N, M, 3] array is slower on a CPU)
+    for axis in range(3):
+        at = (start[:, axis, None] + t * step[:, axis, None]).floor().clamp(0, r - 1)
+        flat = flat * r + at  # exact in float32 while R^3 < 2^24
+    occupied = cells.reshape(-1)[flat.long()] & hit[:, None]  # [N, M]
     order = torch.arange(samples, device=origins.device, dtype=origins.dtype)
     marks = occupied.to(origins.dtype)
     last = (marks * order).amax(1)
