@@ -142,9 +142,3 @@ class VideoConfig:
     overwrite: bool = param(False, "replace an existing output (it is replaced only once the new one is complete)")
     chunk: int = param(16384, "rays per model call at most (fewer on a CPU for big models, to stop within a second)",
                        min=256)
-
-
-JOB_CONFIGS = {
-    "teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig,
-    "evaluate": EvalConfig, "video": VideoConfig,
-}

@@ -27,8 +27,6 @@ from .saving import view_folders
 from .train_panel import format_duration
 from .video_thread import VideoThread
 
-PATH_CHOICES = ("orbit", "panel", "file")
-
 
 def row(*widgets: QWidget) -> QWidget:
     holder = QWidget()

@@ -1,4 +1,4 @@
-"""A background QThread that runs the video job (trainers/render_video.py) and forwards its events as signals."""
+"""A background QThread that runs the video job (trainers/video/job.py) and forwards its events as signals."""
 
 from __future__ import annotations
 

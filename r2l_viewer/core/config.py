@@ -127,10 +127,3 @@ def _allows_tuple(hint) -> bool:
     """Whether a field's type is a tuple or an optional tuple (`tuple | None`)."""
     return hint is tuple or typing.get_origin(hint) is tuple or any(
         a is tuple or typing.get_origin(a) is tuple for a in typing.get_args(hint))
-
-
-def override(config: T, **changes) -> T:
-    """A copy of `config` with some fields replaced, validated."""
-    new = dataclasses.replace(config, **changes)
-    validate(new)
-    return new
