@@ -7,10 +7,12 @@ import typing
 from dataclasses import MISSING, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from .errors import UserError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config value is out of range or of the wrong kind; the message names the field."""
 
 

@@ -9,11 +9,8 @@ import signal
 import sys
 import time
 
-from r2l_viewer.core.checkpoint import CheckpointError
-from r2l_viewer.core.config import ConfigError, field_help
-from r2l_viewer.core.datasets import DatasetError
-from r2l_viewer.core.device import DeviceError
-from r2l_viewer.core.models.nerf import NerfWeightsError
+from r2l_viewer.core.config import field_help
+from r2l_viewer.core.errors import UserError, report_bug
 
 from trainers.cli.args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from trainers.configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
@@ -29,7 +26,6 @@ from trainers.presets import PRESETS, get_preset
 from trainers.cli.progress import ProgressPrinter
 from trainers.storage.workspace import JobError, RunContext, Workspace, describe_os_error
 
-USER_ERRORS = (DatasetError, CheckpointError, NerfWeightsError, ConfigError, DeviceError, JobError, ValueError)
 JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
 JOB_FLAGS = {
     "teacher": ("teacher",),
@@ -303,7 +299,7 @@ def run_command(argv: list[str] | None = None) -> int:
         else:  # torchrun ends the other ranks when one fails: let rank 0 say why before this one does
             time.sleep(REFUSAL_GRACE_S)
         return 2
-    except USER_ERRORS as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"{program}: error: {exc}", file=sys.stderr)
@@ -314,6 +310,10 @@ def run_command(argv: list[str] | None = None) -> int:
         print(f"{program}: error: {describe_os_error(exc)}; fix it (free space, permissions) and run the same "
               "command again (with --resume for a job that saved)", file=sys.stderr)
         return 2
+    except Exception:  # not the user's doing: the traceback, and a line asking for a report
+        if args.debug:
+            raise
+        return report_bug(program)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import torch
 
 from r2l_viewer.core.cameras import spherical_pose
 from r2l_viewer.core.datasets import SceneMeta, Split
+from r2l_viewer.core.errors import UserError
 from r2l_viewer.core.rays import rays_from_pixels
 
 
@@ -65,7 +66,7 @@ class ViewSet(ABC):
     def depths(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The teacher's depths [n] (float32) of pixels (image, y, x), for views that hold them (a ValueError for
         views without depth maps: a depth loss needs pseudo data or given teacher depths)."""
-        raise ValueError(f"{type(self).__name__}: these views hold no depth maps to train depth on")
+        raise UserError(f"{type(self).__name__}: these views hold no depth maps to train depth on")
 
     def rays(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Origins and directions [n, 3] of pixels (image, y, x): square pixels, principal point at the centre."""

@@ -9,12 +9,13 @@ from .base import RenderOutput, parameter_count
 from .grid import GridConfig, GridTeacher
 from .nerf import NerfConfig, VanillaNerf, load_nerf_pytorch
 from .student import Student, StudentConfig
+from ..errors import UserError
 
 MODEL_CLASSES = {"student": (Student, StudentConfig), "nerf": (VanillaNerf, NerfConfig), "grid": (GridTeacher, GridConfig)}
 TEACHER_KINDS = ("grid", "nerf")
 
 
-class ModelRecordError(ValueError):
+class ModelRecordError(UserError):
     """A stored model record is incomplete or does not fit its network."""
 
 

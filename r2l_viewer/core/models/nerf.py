@@ -21,6 +21,7 @@ from ..volume import (
     stratified_samples,
     weights_from_alpha,
 )
+from ..errors import UserError
 from .base import RenderOutput, model_space_rays
 
 
@@ -124,7 +125,7 @@ class VanillaNerf(nn.Module):
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
 
-class NerfWeightsError(ValueError):
+class NerfWeightsError(UserError):
     """A nerf-pytorch checkpoint could not be read or does not fit the network."""
 
 
