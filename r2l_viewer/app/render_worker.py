@@ -17,6 +17,7 @@ from r2l_viewer.core.chunk_team import TEAM_CHUNK, map_chunks, shared_cpu_team
 from r2l_viewer.core.colormap import depth_image, error_image
 from r2l_viewer.core.fast_student import fast_path
 from r2l_viewer.core.models import Student
+from r2l_viewer.core.models.base import pixel_offset
 from r2l_viewer.core.precision import resolve_precision, to_host
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.render import model_device, render_rays
@@ -109,7 +110,7 @@ def render_interruptible(renderer: RayRenderer, c2w: torch.Tensor, intrinsics: I
     """rgb [H, W, 3] (or with `output="depth"`, depth [H, W]) of one view on the CPU, rendered chunk by chunk;
     None when `abandon()` turns true between chunks. From a GPU the image comes back through page-locked memory."""
     chunk = chunk or renderer.chunk
-    origins, directions = camera_rays(c2w.to(renderer.device), intrinsics)
+    origins, directions = camera_rays(c2w.to(renderer.device), intrinsics, pixel_offset(renderer.model))
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
     rays_to = renderer if output == "rgb" else renderer.depth
     call = lambda start: rays_to(origins[start : start + chunk], directions[start : start + chunk])  # noqa: E731

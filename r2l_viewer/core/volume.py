@@ -35,12 +35,18 @@ def stratified_samples(
     near_t = torch.as_tensor(near, dtype=torch.float32, device=device).reshape(-1, 1)
     far_t = torch.as_tensor(far, dtype=torch.float32, device=device).reshape(-1, 1)
     t = (near_t * (1.0 - u) + far_t * u).expand(n_rays, n_samples)
-    if not jitter or n_samples < 2:
+    return jitter_in_bins(t, generator) if jitter else t.contiguous()
+
+
+def jitter_in_bins(t: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Ray parameters t [N, S] each moved uniformly inside its bin (bins split at the midpoints; the first and last
+    bins end at t's ends)."""
+    if t.shape[-1] < 2:
         return t.contiguous()
     mids = 0.5 * (t[:, 1:] + t[:, :-1])
     upper = torch.cat([mids, t[:, -1:]], dim=-1)
     lower = torch.cat([t[:, :1], mids], dim=-1)
-    r = uniform(t.shape, device, generator)
+    r = uniform(t.shape, t.device, generator)
     return lower + (upper - lower) * r
 
 

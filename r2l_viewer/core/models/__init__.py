@@ -7,7 +7,8 @@ import torch
 from ..config import from_dict, to_dict
 from .base import RenderOutput, parameter_count
 from .grid import GridConfig, GridTeacher
-from .nerf import NerfConfig, VanillaNerf, load_nerf_pytorch
+from .nerf import NerfConfig, VanillaNerf
+from .nerf_pytorch import load_nerf_pytorch
 from .student import Student, StudentConfig
 
 MODEL_CLASSES = {"student": (Student, StudentConfig), "nerf": (VanillaNerf, NerfConfig), "grid": (GridTeacher, GridConfig)}
