@@ -1,4 +1,5 @@
-"""Rays through pixels (centres, or corners as nerf-pytorch), through a lens model, the NDC warp for forward-facing scenes, ray-box intersection."""
+"""Rays through pixels (their centres, or corners as nerf-pytorch's), a lens model, the NDC warp for forward-facing
+scenes, ray-box intersection."""
 
 from __future__ import annotations
 

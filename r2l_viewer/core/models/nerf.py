@@ -115,7 +115,8 @@ class VanillaNerf(nn.Module):
         pos_enc = positional_encoding(points.reshape(-1, 3), cfg.position_frequencies)
         dir_enc = None
         if cfg.view_directions:
-            dir_enc = positional_encoding(viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3), cfg.direction_frequencies)
+            per_sample = viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3)
+            dir_enc = positional_encoding(per_sample, cfg.direction_frequencies)
         rgb_raw, density_raw = net(pos_enc, dir_enc)
         if randomize and cfg.density_noise > 0:
             density_raw = density_raw + cfg.density_noise * normal(density_raw.shape, density_raw.device, generator)
@@ -129,7 +130,7 @@ class VanillaNerf(nn.Module):
         `lindisp` (as nerf-pytorch, which ignores lindisp in NDC space)."""
         cfg = self.config
         if not cfg.lindisp or cfg.ndc is not None:
-            return stratified_samples(cfg.near, cfg.far, n_rays, cfg.coarse_samples, device, generator, jitter=randomize)
+            return stratified_samples(cfg.near, cfg.far, n_rays, cfg.coarse_samples, device, generator, randomize)
         t = 1.0 / stratified_samples(1.0 / cfg.near, 1.0 / cfg.far, n_rays, cfg.coarse_samples, device)
         return jitter_in_bins(t, generator) if randomize else t
 

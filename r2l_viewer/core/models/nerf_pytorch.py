@@ -19,6 +19,7 @@ SETTINGS_FILES = ("config.txt", "args.txt")  # nerf-pytorch writes both beside i
 #                                            argument, defaults included) has the last word
 PAPER_FINE_SAMPLES = 128  # without a settings file: the paper's teacher (nerf-pytorch's Blender configs)
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "1"), ("false", "no", "0", "none", "")
+KIND_WORDS = {bool: "True or False", int: "a whole number", float: "a number"}
 
 
 def read_weights(path: str | Path) -> tuple[dict, dict | None]:
@@ -46,7 +47,8 @@ def parse_setting(key: str, value: str, origin: str):
             return text.lower() in TRUE_WORDS
         return kind(float(text)) if kind is int and float(text).is_integer() else kind(text)
     except ValueError:
-        raise NerfWeightsError(f"{origin}: {key} = {value.strip()!r} is not a {kind.__name__}; fix the value") from None
+        shown = value.strip()
+        raise NerfWeightsError(f"{origin}: {key} = {shown!r} is not {KIND_WORDS[kind]}; fix the value") from None
 
 
 def parse_settings(text: str, origin: str) -> dict:
@@ -153,8 +155,8 @@ def _fitted(state: dict, net) -> dict:
 
 def load_nerf_pytorch(path: str | Path, config: NerfConfig | None = None) -> VanillaNerf:
     """A VanillaNerf with the weights of a nerf-pytorch `.tar` (network_fn_state_dict, network_fine_state_dict);
-    without `config`, one with the shapes the weights have and NerfConfig's scene bounds (the fine pass reuses the coarse network where the
-    checkpoint has no fine one, as nerf-pytorch does)."""
+    without `config`, one with the shapes the weights have and NerfConfig's scene bounds (the fine pass reuses the
+    coarse network where the checkpoint has no fine one, as nerf-pytorch does)."""
     fn, fine = read_weights(path)
     if config is None:
         config = NerfConfig(**network_fields(DEFAULTS | settings_of_weights(fn, fine)))
@@ -165,5 +167,6 @@ def load_nerf_pytorch(path: str | Path, config: NerfConfig | None = None) -> Van
             model.fine.load_state_dict(_fitted(fine or fn, model.fine))
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
-        raise NerfWeightsError(f"{path}: weights do not fit the network ({first[1].strip() if len(first) > 1 else first[0]})") from None
+        reason = first[1].strip() if len(first) > 1 else first[0]
+        raise NerfWeightsError(f"{path}: weights do not fit the network ({reason})") from None
     return model
