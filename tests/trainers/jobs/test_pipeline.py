@@ -54,7 +54,8 @@ def test_distil_then_finetune_raise_the_student(taught_scene, tmp_path):
     events = run_to_end("finetune", preset, context(folder))
     before = next(e for e in events if e.kind == LOG and "before" in e.message).metrics["val_psnr"]
     done = events[-1]
-    assert done.metrics["val_psnr"] > before + 0.3, (before, done.metrics)  # real images teach the student what the teacher got wrong
+    # real images teach the student what the teacher got wrong (16.19 -> 17.43 dB when written)
+    assert done.metrics["val_psnr"] > before + 0.3, (before, done.metrics)
     scene = load_scene(folder / "scene.ckpt")
     assert scene.student["stage"] == "finetuned" and scene.student["before_psnr"] == pytest.approx(before, abs=1e-4)
     assert scene.student["best_step"] > 0
