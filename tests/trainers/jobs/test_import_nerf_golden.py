@@ -11,11 +11,16 @@ import torch
 
 from r2l_viewer.core.cameras import spherical_pose
 from r2l_viewer.core.checkpoint import load_scene
+from r2l_viewer.core.datasets import load_dataset
 from r2l_viewer.core.models import VanillaNerf
 from r2l_viewer.core.render import render_image
 from tests.nerf_pytorch_reference import NerfPytorchNet, embedder
 from tests.nerf_pytorch_reference import render_image as reference_image
 from trainers.cli.train import main
+from trainers.configs import PseudoConfig
+from trainers.jobs.finetune import depth_maps
+from trainers.jobs.pseudo import render_pseudo_view
+from trainers.training.views import SplitViews
 
 NERF_PYTORCH_ARGS = {  # every argument nerf-pytorch writes to args.txt, at its defaults
     "basedir": "./logs/", "chunk": 32768, "config": "configs/x.txt", "datadir": "./data/x", "dataset_type": "llff",
@@ -140,3 +145,21 @@ def test_a_bad_setting_is_a_one_line_error(tmp_path, capsys):
     assert main(["import-nerf", str(tar), "--data", str(data), "--out", str(out), "--nerf-arg", "N_samples=many"]) == 2
     err = capsys.readouterr().err.strip()
     assert "N_samples = 'many' is not a whole number" in err and "\n" not in err and not out.exists()
+
+
+def test_pseudo_views_and_depth_targets_of_an_imported_teacher_are_nerf_pytorchs_pixels(tmp_path):
+    """What the student learns from: a pseudo view (random pose, zoomed focal) is the image nerf-pytorch renders
+    for that camera; the depth targets of the training views come through the same pixel corners."""
+    args = NERF_PYTORCH_ARGS | CASES["blender"]
+    data = tiny_blender(tmp_path / "data")
+    tar, nets = nerf_pytorch_run(tmp_path / "logs", args)
+    scene, teacher = imported_teacher(tmp_path, data, tar)
+    rgb, _, pose, focal = render_pseudo_view(teacher, scene.meta, PseudoConfig(), seed=3, index=1)
+    i = scene.meta.intrinsics
+    assert focal > i.fx  # a zoomed view: pseudo data's focal is the scene's times U[1, 2)
+    expected = reference_image(i.height, i.width, focal, pose, nets, args, scene.meta.near, scene.meta.far)
+    assert torch.allclose(rgb, expected, atol=1e-5, rtol=0), float((rgb - expected).abs().max())
+    views = SplitViews(load_dataset(data, None, ("train",)).split("train"))
+    maps = depth_maps(teacher, views, "cpu", None)
+    corner_depth = render_image(teacher, views.poses[1], i).depth
+    assert torch.allclose(maps[1].float(), corner_depth, rtol=1e-3, atol=0)  # (float16, as pseudo data holds them)
