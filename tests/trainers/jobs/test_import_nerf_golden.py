@@ -90,7 +90,7 @@ def nerf_pytorch_run(folder, args: dict, settings_file="args.txt"):
 
 def imported_teacher(tmp_path, data, tar, *extra):
     out = tmp_path / "scene.ckpt"
-    assert main(["import-nerf", str(tar), "--data", str(data), "--out", str(out), *extra]) == 0
+    assert main(["import-nerf", str(tar), "--data", str(data), "--downscale", "1", "--out", str(out), *extra]) == 0
     scene = load_scene(out)
     return scene, scene.build_teacher("cpu")
 
@@ -111,6 +111,7 @@ def test_an_imported_teacher_renders_what_nerf_pytorch_renders(tmp_path, case):
     scene, teacher = imported_teacher(tmp_path, data, tar)
     assert (scene.meta.ndc is not None) == (case == "llff")
     expected, rendered = expected_and_rendered(scene, teacher, nets, args)
+    assert expected.shape[:2] == (scene.meta.intrinsics.height, scene.meta.intrinsics.width) and min(expected.shape[:2]) >= 10
     assert expected.std() > 0.02  # the seeded networks draw a picture, not a flat colour
     assert torch.allclose(rendered, expected, atol=1e-5, rtol=0), float((rendered - expected).abs().max())
     recorded = scene.teacher["nerf_pytorch"]
