@@ -1,4 +1,4 @@
-"""The vanilla NeRF teacher of the paper (coarse + fine MLPs, hierarchical sampling) and a nerf-pytorch loader."""
+"""The paper's vanilla NeRF teacher (coarse + fine MLPs, hierarchical sampling), shaped as nerf-pytorch's networks."""
 
 from __future__ import annotations
 
