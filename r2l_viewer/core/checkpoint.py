@@ -161,6 +161,6 @@ def load_scene(path: str | Path) -> SceneCheckpoint:
 
 
 __all__ = [
-    "FORMAT", "VERSION", "STUDENT_STAGES", "DAMAGED", "UNCHECKED_NOTE", "CheckpointError", "SceneCheckpoint", "atomic_save", "load_payload",
-    "load_scene", "note_unchecked", "save_scene",
+    "FORMAT", "VERSION", "STUDENT_STAGES", "DAMAGED", "UNCHECKED_NOTE", "CheckpointError", "SceneCheckpoint",
+    "atomic_save", "load_payload", "load_scene", "note_unchecked", "save_scene",
 ]

@@ -90,5 +90,6 @@ def test_nan_weights_are_refused_when_the_model_is_built(scene_file, role, name)
     scene = load_scene(scene_file)  # the file itself is intact: its checksums match the NaN it holds
     with pytest.raises(ModelRecordError) as e:
         scene.build_student() if role == "student" else scene.build_teacher()
-    assert str(e.value).startswith(f"{scene_file}: the ") and f"non-finite values (NaN or Inf) in {name}" in str(e.value)
+    text = str(e.value)
+    assert text.startswith(f"{scene_file}: the ") and f"non-finite values (NaN or Inf) in {name}" in text
     assert "\n" not in str(e.value)

@@ -80,8 +80,8 @@ def test_the_viewers_open_gives_the_same_line(scene_file, part):
 def test_nan_in_a_student_weight_is_refused_alike_by_every_command(scene_file, tmp_path, capsys, command):
     with_nan(scene_file, "student", "grids.planes.0")
     line = _refused_with(command, scene_file, tmp_path, capsys)
-    assert line.startswith(f"{command.split()[0]}: error: {scene_file}: the student's weights hold non-finite values (NaN or "
-                           "Inf) in grids.planes.0"), line
+    expected = f"{scene_file}: the student's weights hold non-finite values (NaN or Inf) in grids.planes.0"
+    assert line.startswith(f"{command.split()[0]}: error: {expected}"), line
 
 
 @pytest.mark.parametrize("command", ["r2l-eval", "r2l-render"])
