@@ -88,6 +88,26 @@ def expected_depth(weights: torch.Tensor, t: torch.Tensor, far: torch.Tensor | f
     return depth
 
 
+def median_depth(weights: torch.Tensor, t: torch.Tensor, far: torch.Tensor | float) -> torch.Tensor:
+    """Median termination depth [N]: the first sample t [N, S] where the accumulated weights [N, S] reach one half
+    (where a ray's opacity stays below one half it mostly ends in the background: `far`). Unlike the expected depth
+    it does not average a surface with what lies behind it, so a surface that is not quite opaque keeps its depth."""
+    reached = torch.cumsum(weights, dim=-1) >= 0.5
+    first = reached.to(torch.uint8).argmax(dim=-1, keepdim=True)
+    far = torch.as_tensor(far, dtype=t.dtype, device=t.device).expand(t.shape[0])
+    return torch.where(reached.any(dim=-1), t.gather(-1, first)[:, 0], far)
+
+
+DEPTH_STATISTICS = ("expected", "median")
+
+
+def termination_depth(statistic: str, weights: torch.Tensor, t: torch.Tensor, far) -> torch.Tensor:
+    """A ray's depth [N] as `statistic` ('expected' or 'median', see DEPTH_STATISTICS) of where it ends."""
+    if statistic == "median":
+        return median_depth(weights, t, far)
+    return expected_depth(weights, t, far)
+
+
 def sample_pdf(
     bins: torch.Tensor,
     weights: torch.Tensor,

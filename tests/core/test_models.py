@@ -260,10 +260,11 @@ def test_nerf_pytorch_weights_with_a_known_scene_render_the_known_answer(tmp_pat
     monkeypatch.setattr(VanillaNerf, "_shade", lambda self, *args: samples.append(args[-3]) or shade(self, *args))
     origins = torch.tensor([[0.0, 0.0, 4.0], [0.3, -0.2, 4.0], [-0.6, 0.5, 4.0]])
     out = render_rays(nerf, origins, torch.tensor([[0.0, 0.0, -1.0]] * 3))
-    # density k * s past the surface (s = depth beyond it): the first hit is Rayleigh-distributed, mean sqrt(pi / 2k)
+    # density k * s past the surface (s = depth beyond it): the first hit is Rayleigh-distributed, its median
+    # sqrt(2 ln 2 / k) (the depth a teacher reports) and its mean sqrt(pi / 2k)
     surface_t = 4.0 - SURFACE_Z
-    expected_depth = surface_t + math.sqrt(math.pi / (2 * DENSITY_SLOPE))
-    assert torch.allclose(out.depth, torch.full((3,), expected_depth), atol=0.01)
+    median_depth = surface_t + math.sqrt(2 * math.log(2) / DENSITY_SLOPE)
+    assert torch.allclose(out.depth, torch.full((3,), median_depth), atol=0.002)
     assert torch.allclose(out.opacity, torch.ones(3), atol=1e-4)
     assert torch.allclose(out.rgb, torch.tensor([KNOWN_RGB] * 3), atol=1e-4)
     coarse_t, fine_t = samples
@@ -272,6 +273,10 @@ def test_nerf_pytorch_weights_with_a_known_scene_render_the_known_answer(tmp_pat
     near_surface = lambda t: ((t > surface_t - 0.1) & (t < surface_t + 0.3)).sum(dim=-1)
     added = near_surface(fine_t) - near_surface(coarse_t)
     assert (added >= 0.9 * 128).all()  # the fine samples go where the coarse weights are
+    nerf.depth_statistic = "expected"
+    expected_depth = surface_t + math.sqrt(math.pi / (2 * DENSITY_SLOPE))
+    assert torch.allclose(render_rays(nerf, origins, torch.tensor([[0.0, 0.0, -1.0]] * 3)).depth,
+                          torch.full((3,), expected_depth), atol=0.002)
 
 
 def test_a_nerf_saved_before_pixel_offsets_keeps_rendering_through_pixel_centres():

@@ -14,8 +14,8 @@ from ..volume import (
     alpha_from_density,
     normal,
     composite,
-    expected_depth,
     jitter_in_bins,
+    termination_depth,
     sample_distances,
     sample_pdf,
     stratified_samples,
@@ -93,6 +93,7 @@ class VanillaNerf(nn.Module):
     """Coarse and fine NeRF networks with hierarchical sampling; rays in, rgb/depth/opacity out."""
 
     kind = "nerf"
+    depth_statistic = "median"  # how a ray's depth is read from its weights (core/volume.py DEPTH_STATISTICS)
 
     def __init__(self, config: NerfConfig):
         super().__init__()
@@ -146,7 +147,7 @@ class VanillaNerf(nn.Module):
             t_fine = sample_pdf(mids, weights[:, 1:-1], cfg.fine_samples, generator, deterministic=not randomize)
             t, _ = torch.sort(torch.cat([t, t_fine.detach()], dim=-1), dim=-1)
             rgb, opacity, weights = self._shade(self.fine, origins, directions, viewdirs, t, randomize, generator)
-        depth = expected_depth(weights, t, cfg.far)  # what the ray does not hit counts as far, as in the grid teacher
+        depth = termination_depth(self.depth_statistic, weights, t, cfg.far)  # as the grid teacher's
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
 
