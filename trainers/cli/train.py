@@ -11,6 +11,7 @@ import time
 
 from r2l_viewer.core.config import field_help
 from r2l_viewer.core.errors import UserError, report_bug
+from r2l_viewer.core.models.nerf import NerfWeightsError
 
 from trainers.cli.args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
 from trainers.configs import DistillConfig, FinetuneConfig, PseudoConfig, TeacherConfig
@@ -100,10 +101,21 @@ def _add_export_parser(sub) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def nerf_args(pairs: list[str]) -> dict[str, str]:
+    """`--nerf-arg KEY=VALUE` flags as a dict."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise NerfWeightsError(f"--nerf-arg {pair!r}: write it as KEY=VALUE, e.g. --nerf-arg N_importance=64")
+        settings[key.strip()] = value
+    return settings
+
+
 def cmd_import_nerf(args) -> int:
     ctx = RunContext(Workspace(args.out), data=args.data, downscale=args.downscale, force=args.force,
                      scene_kind=args.scene_kind)
-    result = import_nerf(args.weights, ctx)
+    result = import_nerf(args.weights, ctx, nerf_args(args.nerf_arg))
     print(f"r2l-train: saved {args.out} with the NeRF as its teacher; next: r2l-train pseudo --out {args.out}",
           file=sys.stderr)
     _print(result, args.json)
@@ -265,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     add_scene_kind(p)
+    p.add_argument("--nerf-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="a nerf-pytorch rendering setting, e.g. N_importance=64 or white_bkgd=False (repeatable); wins "
+                   "over the args.txt / config.txt beside the weights")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_import_nerf)

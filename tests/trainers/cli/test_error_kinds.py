@@ -11,6 +11,9 @@ from r2l_viewer.core.errors import BUG_REPORT, UserError
 from r2l_viewer.core.models import ModelRecordError
 from r2l_viewer.core.models.nerf import NerfWeightsError
 from r2l_viewer.core.camera_path import CameraPathError
+from r2l_viewer.core.checksums import ChecksumMismatch
+from r2l_viewer.core.finite import NonFiniteError
+from r2l_viewer.core.image_files import ImageWriteError
 from trainers.cli.bench import main as bench_main
 from trainers.cli.eval import main as eval_main
 from trainers.cli.render import main as render_main
@@ -21,7 +24,7 @@ from trainers.storage.workspace import JobError
 
 def test_every_project_error_is_a_user_error():
     for kind in (CheckpointError, ConfigError, DatasetError, DeviceError, ModelRecordError, NerfWeightsError,
-                 CameraPathError, JobError, RankLost):
+                 CameraPathError, JobError, RankLost, ChecksumMismatch, NonFiniteError, ImageWriteError):
         assert issubclass(kind, UserError), kind
 
 
