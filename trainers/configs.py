@@ -26,7 +26,6 @@ class TeacherConfig:
     start_resolution: int = param(48, "grid teacher: starting voxels per side, doubled towards grid.resolution", min=4, max=1024)
     upsample_steps: tuple = param((300, 700, 1200), "grid teacher: steps at which the grid grows towards full "
                                   "resolution (increasing step numbers)", min=1, order="<")
-    tv_weight: float = param(1e-5, "grid teacher: weight of the density total-variation prior", min=0.0)
     appearance: str = param("auto", "grid teacher: a learned appearance code per training image, for photos whose "
                             "exposure or white balance changes between shots (new views take the codes' mean): "
                             "'auto' (on for nerfstudio/instant-ngp captures without cut-out masks), 'on' or 'off'", choices=APPEARANCE)
@@ -143,9 +142,3 @@ class VideoConfig:
     overwrite: bool = param(False, "replace an existing output (it is replaced only once the new one is complete)")
     chunk: int = param(16384, "rays per model call at most (fewer on a CPU for big models, to stop within a second)",
                        min=256)
-
-
-JOB_CONFIGS = {
-    "teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig,
-    "evaluate": EvalConfig, "video": VideoConfig,
-}

@@ -8,20 +8,24 @@ CPU, so they never wait on a GPU stream and their timeout is honoured on every b
 Without torchrun a run is one process: `Ranks()` answers every collective locally and nothing of torch.distributed
 is touched, so a plain run behaves exactly as it did before this module existed.
 
-Every collective waits at most `timeout_s` for the other ranks. A rank that died (its connections close) or hung
-(the wait runs out) turns into `RankLost` on the others: one line saying so, and the command exits non-zero."""
+Every collective waits at most `timeout_s` for the other ranks. A rank that died or hung turns into `RankLost` on
+the others: one line saying so, and the command exits non-zero. Which failures those are is told by the process
+group's own signals, never by the words of a message: torch's distributed error types, the collective's timeout
+running out, and each rank's heartbeat in the group's store (trainers/heartbeat.py) standing still."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
+from trainers.heartbeat import Heartbeat
 from trainers.storage.workspace import JobError
 
 DEFAULT_TIMEOUT_S = 300.0  # the longest one rank waits for the others (rank 0 saving, an uneven validation share)
@@ -57,6 +61,7 @@ class Ranks:
     local_rank: int = 0
     timeout_s: float = DEFAULT_TIMEOUT_S
     group: object = None  # the gloo group for control messages (None: the default group)
+    heartbeat: Heartbeat | None = None  # this rank's beat in the group's store; it reads the others'
 
     @property
     def active(self) -> bool:
@@ -77,10 +82,11 @@ class Ranks:
         if not self.active:
             yield
             return
+        began = time.monotonic()
         try:
             yield
         except (RuntimeError, dist.DistError) as exc:
-            if not is_collective_failure(exc):
+            if not is_collective_failure(exc, time.monotonic() - began, self.timeout_s, self.heartbeat):
                 raise
             raise RankLost(
                 f"another rank stopped answering while {what} (it died, hung or failed; waited at "
@@ -152,13 +158,16 @@ def first_line(exc: BaseException) -> str:
     return text.split(". ", 1)[0]  # (gloo goes on with advice about hanging workers)
 
 
-def is_collective_failure(exc: BaseException) -> bool:
-    """Whether an error comes from the process group (a peer gone, a timeout), not from the computation."""
-    if isinstance(exc, dist.DistError):
+def is_collective_failure(exc: BaseException, waited_s: float, timeout_s: float, heartbeat: Heartbeat | None) -> bool:
+    """Whether an error raised while waiting `waited_s` on a collective comes from the process group, told by its
+    own signals: torch's distributed error types, the collective's timeout run out, or a peer whose heartbeat
+    stopped (or a store that is gone). Any other error, whatever its message says, is itself."""
+    if isinstance(exc, dist.DistError) or waited_s >= 0.98 * timeout_s:  # (timers differ by milliseconds)
         return True
-    text = str(exc)
-    return any(mark in text for mark in ("gloo", "Connection reset", "Connection closed", "Timed out", "timed out",
-                                         "NCCL", "ProcessGroup", "Socket"))
+    if heartbeat is None:
+        return False
+    silent = heartbeat.silent_peers()
+    return silent is None or bool(silent)
 
 
 SHARED_JOBS = ("pseudo", "distill", "finetune")  # the jobs whose work the ranks share
@@ -212,7 +221,15 @@ def join(requested: torch.device, timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple
                        f"({first_line(exc)}); check that every process was started (torchrun --nnodes, "
                        "--rdzv_endpoint) and can reach the endpoint") from None
     _opened.append(True)
-    return Ranks(rank, world, local_rank, timeout_s, group), device
+    store = dist.PrefixStore("r2l", dist.distributed_c10d._get_default_store())  # the rendezvous' store
+    heartbeat = Heartbeat(store, rank, world, store_address())
+    return Ranks(rank, world, local_rank, timeout_s, group, heartbeat), device
+
+
+def store_address() -> tuple[str, int] | None:
+    """Where the process group's store is served (torchrun's MASTER_ADDR and MASTER_PORT), if it says."""
+    host, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+    return (host, int(port)) if host and port and port.isdigit() else None
 
 
 def opened_a_group() -> bool:
@@ -233,6 +250,8 @@ def end_process(code: int) -> None:
 
 def leave(ranks: Ranks) -> None:
     """Close the process group (also after a failure: a process that exits with a broken group left open aborts)."""
+    if ranks.heartbeat is not None:
+        ranks.heartbeat.stop()
     if ranks.active and dist.is_initialized():
         with contextlib.suppress(Exception):
             dist.destroy_process_group()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from r2l_viewer.core.errors import UserError
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
 
 from trainers.configs import DistillConfig, EvalConfig, FinetuneConfig, PseudoConfig, TeacherConfig
@@ -122,5 +123,5 @@ PRESETS = {"tiny": _tiny, "standard": _standard, "paper": _paper}
 def get_preset(name: str) -> Preset:
     """A fresh copy of a named preset; a ValueError lists the names when it is unknown."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}")
+        raise UserError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}")
     return PRESETS[name]()

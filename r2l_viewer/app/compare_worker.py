@@ -13,6 +13,7 @@ from PyQt6.QtCore import QThread, pyqtSignal
 
 from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.colormap import error_image
+from r2l_viewer.core.finite import NonFiniteError, check_finite_image
 from r2l_viewer.core.metrics import psnr, ssim
 
 from .mailbox import LatestMailbox
@@ -111,6 +112,9 @@ class CompareWorker(QThread):
                 teacher, student = self._teacher, self._student
             try:
                 result = self._compare(serial, request, teacher, student)
+            except NonFiniteError as exc:  # damaged weights: one line, and no PSNR of nan shown
+                self.compare_failed.emit(str(exc))
+                continue
             except Exception as exc:
                 traceback.print_exc()
                 self.compare_failed.emit(f"compare failed: {exc}")
@@ -146,6 +150,7 @@ class CompareWorker(QThread):
             rgb, seconds = self._render(renderer, request, serial)
             if rgb is None:
                 return None
+            check_finite_image(rgb, f"the {name}'s view")
             renders[name] = rgb
             setattr(result, name, to_uint8(rgb))
             setattr(result, f"{name}_s", seconds)

@@ -7,19 +7,37 @@ import traceback
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
+from r2l_viewer.core.errors import UserError
 from r2l_viewer.core.models import model_from_record
 from trainers.events import PROGRESS, STOPPED
 from trainers.jobs.pipeline import make_job
 
 from .session import open_scene
 
+BUG_NOTE = "a bug, not something you did: please report it with the traceback printed in the terminal"
 SNAPSHOT_SECONDS = 3.0  # how often the model being trained is copied out for the live view
 
 
+def users_to_fix(exc: BaseException) -> bool:
+    """Whether an error is the user's to fix (a UserError, or a file the system refused), not a bug."""
+    return isinstance(exc, (UserError, OSError))
+
+
 def one_line(exc: BaseException) -> str:
-    """An error as one line; the messages of the project's own errors already are."""
+    """An error as one line: a UserError's own message; any other error's type and first line, and for a bug a
+    request to report it (its traceback goes to the terminal: see `report_failure`)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text if isinstance(exc, ValueError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
+    if isinstance(exc, UserError) and text:
+        return text
+    line = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return line if users_to_fix(exc) else f"{line} ({BUG_NOTE})"
+
+
+def report_failure(exc: BaseException) -> str:
+    """The line the panel shows for a failed job; for a bug the traceback is printed to the terminal first."""
+    if not users_to_fix(exc):
+        traceback.print_exception(exc)
+    return one_line(exc)
 
 
 class JobThread(QThread):
@@ -48,9 +66,7 @@ class JobThread(QThread):
                     outcome = "stopped"
                     break
         except Exception as exc:  # every failure is shown in the panel; the app keeps running
-            if not isinstance(exc, ValueError):
-                traceback.print_exc()
-            self.failed.emit(one_line(exc))
+            self.failed.emit(report_failure(exc))
             outcome = "failed"
         self.outcome = outcome
         self.ended.emit(outcome)

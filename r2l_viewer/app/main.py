@@ -60,8 +60,8 @@ def fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from r2l_viewer.core.checkpoint import CheckpointError
-    from r2l_viewer.core.device import DeviceError, describe_device, resolve_device
+    from r2l_viewer.core.device import describe_device, resolve_device
+    from r2l_viewer.core.errors import UserError, report_bug
 
     from .display import choose_platform
     from .session import BUNDLED_DEMO, open_scene
@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = resolve_device(args.device)
         loaded = open_scene(path, device)
-    except (CheckpointError, DeviceError) as exc:
+    except UserError as exc:
         return fail(str(exc))
+    except Exception:  # not the user's doing: the traceback, and a line asking for a report
+        return report_bug(PROG)
     if args.screenshot and not Path(args.screenshot).resolve().parent.is_dir():
         return fail(f"{args.screenshot}: its folder does not exist")
     platform, problem = choose_platform(os.environ, bool(args.screenshot))

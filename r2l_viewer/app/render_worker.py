@@ -16,7 +16,9 @@ from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.chunk_team import TEAM_CHUNK, map_chunks, shared_cpu_team
 from r2l_viewer.core.colormap import depth_image, error_image
 from r2l_viewer.core.fast_student import fast_path
+from r2l_viewer.core.finite import NonFiniteError, check_finite_image
 from r2l_viewer.core.models import Student
+from r2l_viewer.core.models.base import pixel_offset
 from r2l_viewer.core.precision import resolve_precision, to_host
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.render import model_device, render_rays
@@ -109,7 +111,7 @@ def render_interruptible(renderer: RayRenderer, c2w: torch.Tensor, intrinsics: I
     """rgb [H, W, 3] (or with `output="depth"`, depth [H, W]) of one view on the CPU, rendered chunk by chunk;
     None when `abandon()` turns true between chunks. From a GPU the image comes back through page-locked memory."""
     chunk = chunk or renderer.chunk
-    origins, directions = camera_rays(c2w.to(renderer.device), intrinsics)
+    origins, directions = camera_rays(c2w.to(renderer.device), intrinsics, pixel_offset(renderer.model))
     origins, directions = origins.reshape(-1, 3), directions.reshape(-1, 3)
     rays_to = renderer if output == "rgb" else renderer.depth
     call = lambda start: rays_to(origins[start : start + chunk], directions[start : start + chunk])  # noqa: E731
@@ -166,6 +168,8 @@ class RenderWorker(QThread):
                     if frame is None:
                         break
                     self.frame_ready.emit(frame)
+            except NonFiniteError as exc:  # damaged weights: said in one line, and no frame of garbage is shown
+                self.render_failed.emit(str(exc))
             except Exception as exc:  # a broken model must not take the viewer down
                 traceback.print_exc()
                 self.render_failed.emit(f"render failed: {exc}")
@@ -198,6 +202,8 @@ class RenderWorker(QThread):
         start = time.perf_counter()
         chunk = self._teacher_chunk(renderer) if role == "teacher" else None
         image = render_interruptible(renderer, c2w, intrinsics, abandon, chunk, output)
+        if image is not None:
+            check_finite_image(image, f"the {role}'s {output} view")
         if image is not None and role == "teacher":
             self.teacher_seconds_per_ray = (time.perf_counter() - start) / (intrinsics.width * intrinsics.height)
         return image

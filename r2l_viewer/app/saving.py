@@ -8,8 +8,10 @@ import re
 import time
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
+from PyQt6.QtCore import QBuffer, QIODevice
+
+from r2l_viewer.core.image_files import ImageWriteError, write_file_atomically, write_png
 
 from .session import cache_folder
 
@@ -65,10 +67,19 @@ def save_view_png(rgb: np.ndarray, folders: list[Path] | None = None) -> Path:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = free_name(folder, stem)
-            iio.imwrite(path, rgb, extension=".png")
-            return path
+            return write_png(path, rgb)  # written whole under its name, or not at all
+        except ImageWriteError as exc:
+            errors.append(f"{folder}: {exc.reason}")
         except OSError as exc:
             errors.append(f"{folder}: {exc.strerror or exc}")
-            if path is not None and path.exists():
-                path.unlink(missing_ok=True)  # no half-written file left behind
     raise OSError(f"could not save the view ({'; '.join(errors)})")
+
+
+def save_pixmap_png(pixmap, path: str | Path) -> Path:
+    """Write a QPixmap (a grabbed window) as a PNG through the one image writer (see core/image_files.py); an
+    ImageWriteError when it cannot be written, and nothing left under `path`."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buffer, "PNG"):
+        raise ImageWriteError(Path(path), "the window could not be encoded as a PNG")
+    return write_file_atomically(path, bytes(buffer.data()))

@@ -8,6 +8,10 @@ import time
 
 from PyQt6.QtCore import QObject, QTimer
 
+from r2l_viewer.core.image_files import ImageWriteError
+
+from .saving import save_pixmap_png
+
 
 class ScreenshotOnReady(QObject):
     """Waits for the live view's first full-size frame (rest frames are never capped to a smaller size here,
@@ -60,11 +64,14 @@ class ScreenshotOnReady(QObject):
 
     def _save(self, code: int) -> None:
         self.saved_frame = self.window.live.last_frame
-        ok = self.window.grab().save(self.path, "PNG")
+        try:
+            save_pixmap_png(self.window.grab(), self.path)
+            ok = True
+        except ImageWriteError as exc:
+            ok = False
+            print(f"r2l-viewer: error: {exc}", file=sys.stderr)
         elapsed = time.perf_counter() - self.started
         if ok:
             print(f"r2l-viewer: saved {self.path} after {elapsed:.1f} s", file=sys.stderr)
-        else:
-            print(f"r2l-viewer: error: could not write {self.path}", file=sys.stderr)
         self.exit_code = code if ok else 2
         self.window.close()  # it ends its threads first; the app quits once it has closed

@@ -16,7 +16,7 @@ from trainers.storage.workspace import RunContext, Workspace
 
 from .dialogs import ask
 from .job_text import in_viewer_words
-from .job_thread import JobThread, one_line
+from .job_thread import JobThread, report_failure
 from .plots import TrainingPlots
 from .train_settings import TrainSettings
 
@@ -144,8 +144,8 @@ class TrainPanel(QWidget):
             ctx = RunContext(Workspace(path), device=str(self.session.device), force=force, resume=resume,
                              given=frozenset(), **self.run_options)  # (resuming: with the saved run's settings)
             names = ["pseudo", "distill"] if name == "distill" and self._needs_pseudo_data(preset, ctx) else [name]
-        except (OSError, ValueError) as exc:  # no writable place for the checkpoint, or it became unreadable
-            self.say(f"cannot start {name}: {one_line(exc)}", error=True)
+        except Exception as exc:  # no writable place for the checkpoint, it became unreadable, or a bug
+            self.say(f"cannot start {name}: {report_failure(exc)}", error=True)
             return False
         if note:
             self.append_log(note)

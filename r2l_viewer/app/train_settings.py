@@ -11,6 +11,7 @@ from trainers.jobs.pipeline import finished
 from trainers.presets import PRESETS, get_preset
 from trainers.storage.workspace import RunContext, Workspace
 
+from .job_thread import report_failure
 from .settings_form import SettingsForm
 
 JOBS = ("teacher", "distill", "finetune")  # the settings pages, in the order of the Train tab's buttons
@@ -104,14 +105,17 @@ class TrainSettings(QWidget):
         preset = get_preset(name)
         for job, form in self.forms.items():
             form.set_config(getattr(preset, job))
-        self.forms["distill"].set_value("online", not self._has_pseudo_data())
-        self.preset_note.setText(preset.summary)
+        has_pseudo, unknown = self._has_pseudo_data()
+        self.forms["distill"].set_value("online", not has_pseudo)
+        self.preset_note.setText(preset.summary + (f" ({unknown})" if unknown else ""))
 
-    def _has_pseudo_data(self) -> bool:
+    def _has_pseudo_data(self) -> tuple[bool, str]:
+        """Whether finished pseudo data for the scene's teacher is on disk; when that cannot be told, False and
+        why (distillation then starts online: it renders its own views instead of reading the files)."""
         try:
-            return finished("pseudo", RunContext(Workspace(self.session.path)))
-        except Exception:
-            return False
+            return finished("pseudo", RunContext(Workspace(self.session.path))), ""
+        except Exception as exc:  # an unreadable checkpoint or pseudo-data manifest, or a bug (traceback printed)
+            return False, f"distillation set to online: could not check the pseudo data on disk: {report_failure(exc)}"
 
     def current_preset(self):
         """The chosen preset with the forms' values (ConfigError when a value is out of range)."""

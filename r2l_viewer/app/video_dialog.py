@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import (
 
 from r2l_viewer.core.camera_path import CameraPath, CameraPathError
 from r2l_viewer.core.camera_path_json import load_camera_path
-from r2l_viewer.core.config import ConfigError, field_help
+from r2l_viewer.core.config import field_help
 from r2l_viewer.core.standard_paths import standard_path, standard_path_name
 from trainers.configs import VideoConfig
 from trainers.events import DONE, PROGRESS, STOPPED
@@ -22,12 +22,10 @@ from trainers.video.job import RenderVideo
 from trainers.storage.workspace import RunContext, Workspace
 
 from .dialogs import ask
-from .job_thread import one_line
+from .job_thread import report_failure
 from .saving import view_folders
 from .train_panel import format_duration
 from .video_thread import VideoThread
-
-PATH_CHOICES = ("orbit", "panel", "file")
 
 
 def row(*widgets: QWidget) -> QWidget:
@@ -179,8 +177,8 @@ class RenderVideoDialog(QDialog):
             camera_path = self.panel.path if self.path_choice.currentData() == "panel" else None
             ctx = RunContext(Workspace(self.session.path), device=str(self.session.device))
             job = RenderVideo(self.config(overwrite), ctx, camera_path)
-        except (ConfigError, ValueError) as exc:
-            self.say(one_line(exc), error=True)
+        except Exception as exc:  # a bad setting or file (one line), or a bug (its traceback in the terminal too)
+            self.say(report_failure(exc), error=True)
             return False
         self.thread = VideoThread(job)
         self.thread.event.connect(self._on_event)

@@ -1,14 +1,12 @@
-"""A background QThread that runs the video job (trainers/render_video.py) and forwards its events as signals."""
+"""A background QThread that runs the video job (trainers/video/job.py) and forwards its events as signals."""
 
 from __future__ import annotations
-
-import traceback
 
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from trainers.events import DONE, STOPPED
 
-from .job_thread import one_line
+from .job_thread import report_failure
 
 
 class VideoThread(QThread):
@@ -34,8 +32,6 @@ class VideoThread(QThread):
                 if event.kind in (DONE, STOPPED):
                     outcome = "done" if event.kind == DONE else "stopped"
         except Exception as exc:  # every failure is a line in the dialog; the app keeps running
-            if not isinstance(exc, ValueError):
-                traceback.print_exc()
-            self.failed.emit(one_line(exc))
+            self.failed.emit(report_failure(exc))
         self.outcome = outcome
         self.ended.emit(outcome)

@@ -9,6 +9,7 @@ from PyQt6.QtGui import QAction, QActionGroup
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget
 
 from r2l_viewer.core.checkpoint import CheckpointError
+from r2l_viewer.core.image_files import ImageWriteError
 
 from .canvas import make_canvas
 from .compare_panel import ComparePanel
@@ -19,7 +20,7 @@ from .info_panel import InfoPanel
 from .live_view import LiveView
 from .model_info import architecture
 from .path_panel import CameraPathPanel
-from .saving import view_folders
+from .saving import save_pixmap_png, view_folders
 from .recent_files import RecentFiles
 from .session import BUNDLED_DEMO, SceneSession, open_scene
 from .train_panel import TrainPanel
@@ -271,7 +272,8 @@ class MainWindow(QMainWindow):
         self.session.open(loaded)
         self.recent.add(loaded.path)
         self._show_title()
-        self.show_message(f"opened {loaded.path}")
+        unchecked = " (it has no checksums, so damage to it cannot be detected)" if loaded.checkpoint.unchecked else ""
+        self.show_message(f"opened {loaded.path}{unchecked}")
         return True
 
     def _show_title(self) -> None:
@@ -315,12 +317,13 @@ class MainWindow(QMainWindow):
 
     def save_window(self, path: str) -> bool:
         path = path if Path(path).suffix else f"{path}.png"
-        if self.grab().save(path):
-            self.show_message(f"saved the window as {path}")
-            return True
-        self.show_message(f"could not save the window as {path}: check that its folder exists and is writable",
-                          20_000)
-        return False
+        try:
+            save_pixmap_png(self.grab(), path)
+        except ImageWriteError as exc:
+            self.show_message(f"could not save the window as {path}: {exc.reason}", 20_000)
+            return False
+        self.show_message(f"saved the window as {path}")
+        return True
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -16,13 +16,14 @@ import torch
 
 from . import quaternions as quat
 from .cameras import Intrinsics
+from .errors import UserError
 
 DEFAULT_FPS = 30.0
 DEFAULT_TRANSITION = 2.0  # seconds between two keyframes (nerfstudio's viewer default)
 FOV_LIMITS = (1e-3, 179.0)  # vertical fields of view a pinhole camera can take, in degrees
 
 
-class CameraPathError(ValueError):
+class CameraPathError(UserError):
     """A camera path cannot be used as asked; the message says what is wrong and what to do."""
 
 

@@ -65,18 +65,6 @@ class Intrinsics:
                    distortion)
 
 
-@dataclass(frozen=True)
-class Camera:
-    """A camera: intrinsics and a 4x4 camera-to-world matrix (OpenGL axes: +x right, +y up, looking down -z)."""
-
-    intrinsics: Intrinsics
-    c2w: torch.Tensor
-
-    @property
-    def position(self) -> torch.Tensor:
-        return self.c2w[:3, 3]
-
-
 def look_at(eye: torch.Tensor, target: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
     """A 4x4 camera-to-world matrix for a camera at `eye` looking at `target`, +y of the image towards `up`."""
     eye, target, up = (torch.as_tensor(v, dtype=torch.float32) for v in (eye, target, up))

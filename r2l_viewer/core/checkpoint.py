@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from .checksums import ChecksumMismatch, verify_checksums, with_checksums
 from .datasets.base import SceneMeta
 from .models import TEACHER_KINDS, ModelRecordError, model_from_record
 from .plain_files import CheckpointError, atomic_save, load_payload
@@ -18,15 +20,22 @@ from .plain_files import CheckpointError, atomic_save, load_payload
 #     teacher: None or {kind, config, weights, step, ...}   (kind: "grid" or "nerf")
 #     student: None or {kind: "student", config, weights, stage: "distilled" | "finetuned", step, ...}
 #     history: list of metric records (dicts), oldest first
+#     checksums: {algorithm, parts: {part: hex digest}} of every tensor and each section's plain values (see
+#         core/checksums.py); files saved before it existed have none and open with a note (UNCHECKED_NOTE)
 FORMAT = "r2l-viewer.scene"
 VERSION = 1
 STUDENT_STAGES = ("distilled", "finetuned")
+DAMAGED = ("{origin}: damaged: {part} changed since the file was saved (checksum mismatch); restore a copy of it, "
+           "or write it again with r2l-train")
+UNCHECKED_NOTE = ("{origin}: note: saved before scene files carried checksums, so damage to it cannot be detected; "
+                  "the next r2l-train job that saves it adds them")
+_noted_unchecked: set[str] = set()
 
 
 @dataclass
 class SceneCheckpoint:
     """An opened scene: metadata, dataset cameras, teacher and student records, metric history; `origin` names
-    the file it came from in error messages (it is not saved)."""
+    the file it came from in error messages and `unchecked` says it had no checksums (neither is saved)."""
 
     meta: SceneMeta
     cameras: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -34,6 +43,7 @@ class SceneCheckpoint:
     student: dict | None = None
     history: list[dict] = field(default_factory=list)
     origin: str = field(default="checkpoint", compare=False)
+    unchecked: bool = field(default=False, compare=False)
 
     def to_payload(self) -> dict:
         return {
@@ -53,6 +63,10 @@ class SceneCheckpoint:
             raise CheckpointError(f"{origin}: not an R2L Viewer scene checkpoint (no '{FORMAT}' format marker)")
         _check_version(payload, origin)
         try:
+            checked = verify_checksums(payload)
+        except ChecksumMismatch as exc:
+            raise CheckpointError(DAMAGED.format(origin=origin, part=exc)) from None
+        try:
             meta = SceneMeta.from_dict(payload["scene"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{origin}: scene metadata is incomplete ({exc})") from None
@@ -67,7 +81,7 @@ class SceneCheckpoint:
         history = [] if history is None else history
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise CheckpointError(f"{origin}: history is malformed (expected a list of records)")
-        return cls(meta, cameras, teacher, student, list(history), origin)
+        return cls(meta, cameras, teacher, student, list(history), origin, unchecked=not checked)
 
     def reference_pose(self) -> torch.Tensor | None:
         """The camera figures that depend on the view are measured from: the first test camera, else the first
@@ -125,16 +139,28 @@ def _checked_cameras(cameras, origin: str) -> dict[str, torch.Tensor]:
 
 
 def save_scene(path: str | Path, checkpoint: SceneCheckpoint) -> Path:
-    """Write a scene checkpoint atomically (see `atomic_save`); a payload that would not load back is refused."""
-    return atomic_save(path, checkpoint.to_payload())
+    """Write a scene checkpoint with the checksums of its parts, atomically (see `atomic_save`); a payload that
+    would not load back is refused."""
+    return atomic_save(path, with_checksums(checkpoint.to_payload()))
+
+
+def note_unchecked(checkpoint: SceneCheckpoint) -> None:
+    """Print UNCHECKED_NOTE on stderr for a file without checksums, once per file and process."""
+    key = str(Path(checkpoint.origin).resolve())
+    if checkpoint.unchecked and key not in _noted_unchecked:
+        _noted_unchecked.add(key)
+        print(UNCHECKED_NOTE.format(origin=checkpoint.origin), file=sys.stderr)
 
 
 def load_scene(path: str | Path) -> SceneCheckpoint:
-    """Open a scene checkpoint without running any code from it."""
-    return SceneCheckpoint.from_payload(load_payload(path), str(path))
+    """Open a scene checkpoint without running any code from it, checking it against its checksums (a file
+    without them opens with a note, see `note_unchecked`)."""
+    checkpoint = SceneCheckpoint.from_payload(load_payload(path), str(path))
+    note_unchecked(checkpoint)
+    return checkpoint
 
 
 __all__ = [
-    "FORMAT", "VERSION", "STUDENT_STAGES", "CheckpointError", "SceneCheckpoint", "atomic_save", "load_payload",
-    "load_scene", "save_scene",
+    "FORMAT", "VERSION", "STUDENT_STAGES", "DAMAGED", "UNCHECKED_NOTE", "CheckpointError", "SceneCheckpoint",
+    "atomic_save", "load_payload", "load_scene", "note_unchecked", "save_scene",
 ]

@@ -7,10 +7,12 @@ import typing
 from dataclasses import MISSING, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from .errors import UserError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config value is out of range or of the wrong kind; the message names the field."""
 
 
@@ -127,10 +129,3 @@ def _allows_tuple(hint) -> bool:
     """Whether a field's type is a tuple or an optional tuple (`tuple | None`)."""
     return hint is tuple or typing.get_origin(hint) is tuple or any(
         a is tuple or typing.get_origin(a) is tuple for a in typing.get_args(hint))
-
-
-def override(config: T, **changes) -> T:
-    """A copy of `config` with some fields replaced, validated."""
-    new = dataclasses.replace(config, **changes)
-    validate(new)
-    return new

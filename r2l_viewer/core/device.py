@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from .errors import UserError
 
-class DeviceError(ValueError):
+
+class DeviceError(UserError):
     """The requested device does not exist on this machine."""
 
 

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from .errors import UserError
+
 
 def mse_to_psnr(mse: float) -> float:
     """PSNR in dB of a mean squared error on [0, 1] images."""
@@ -36,7 +38,7 @@ def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 11, sigma: float = 1.5)
     if a.shape != b.shape or a.dim() != 3:
         raise ValueError(f"ssim needs two H x W x C images of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if min(a.shape[0], a.shape[1]) < window:
-        raise ValueError(f"ssim needs images of at least {window} x {window} pixels, got {a.shape[0]} x {a.shape[1]}")
+        raise UserError(f"ssim needs images of at least {window} x {window} pixels, got {a.shape[0]} x {a.shape[1]}")
     x = a.double().permute(2, 0, 1)[:, None]  # [C, 1, H, W]
     y = b.double().permute(2, 0, 1)[:, None]
     g = _gaussian_window(window, sigma, x.device)

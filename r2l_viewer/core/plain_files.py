@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from .errors import UserError
+
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 PLAIN_TEXT = "tensors, dict, list, tuple, str, int, float, bool and None"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -21,7 +23,7 @@ LEGACY_TORCH_MAGIC = 0x1950A86A20F9469CFC6C  # the first value of a pre-1.6 (non
 PICKLE_SCAN_BYTES = 16 << 20  # how much of a pickle file is searched for globals (its tensors' bytes come later)
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint file cannot be read or written; the message names the file and says what to do."""
 
 

@@ -6,6 +6,8 @@ import contextlib
 
 import torch
 
+from .errors import UserError
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -14,7 +16,7 @@ def resolve_precision(name: str, device: torch.device) -> str:
     """'auto' is bf16 on CUDA (tensor cores; the student's PSNR barely moves) and fp32 on a CPU (most CPUs have no
     fast bf16 matrix units, so autocast there is slower); other names are checked and returned."""
     if name not in PRECISIONS:
-        raise ValueError(f"unknown precision '{name}': use one of {', '.join(PRECISIONS)}")
+        raise UserError(f"unknown precision '{name}': use one of {', '.join(PRECISIONS)}")
     if name == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
     return name

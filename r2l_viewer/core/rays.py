@@ -1,4 +1,5 @@
-"""Rays through pixel centres (and a lens model), the NDC warp for forward-facing scenes, ray-box intersection."""
+"""Rays through pixels (their centres, or corners as nerf-pytorch's), a lens model, the NDC warp for forward-facing
+scenes, ray-box intersection."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from .cameras import Intrinsics
 from .lens import has_distortion, undistort
 
+PIXEL_CENTRE = 0.5  # where in its pixel a ray passes by default (COLMAP, nerfstudio); nerf-pytorch's get_rays: 0
 
 @dataclass(frozen=True)
 class NdcSpace:
@@ -37,17 +39,19 @@ def rays_from_pixels(
     x: torch.Tensor,
     y: torch.Tensor,
     distortion: torch.Tensor | tuple | None = None,
+    pixel_offset: float = PIXEL_CENTRE,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Rays through the centres of pixels (x, y) (column, row), through the lens model when `distortion` is given.
 
     c2w: [..., 3 or 4, 4] broadcastable to x; intrinsics scalars or [...]; x, y: [...] pixel indices (the centre
-    of pixel i is at i + 0.5, as in COLMAP and nerfstudio); distortion: None, () or OpenCV coefficients
-    (k1, k2, k3, k4, p1, p2), a tuple or a tensor [..., 6] (see r2l_viewer.core.lens).
+    of pixel i is at i + 0.5, as in COLMAP and nerfstudio; `pixel_offset` 0 puts the ray through its corner i, as
+    nerf-pytorch's get_rays does); distortion: None, () or OpenCV coefficients (k1, k2, k3, k4, p1, p2), a tuple
+    or a tensor [..., 6] (see r2l_viewer.core.lens).
     Returns origins [..., 3] and directions [..., 3]; a direction has camera-space z = -1 (not unit length), so the
     ray parameter t is depth along the optical axis, as in NeRF.
     """
-    dx = (x.to(torch.float32) + 0.5 - cx) / fx
-    dy = (y.to(torch.float32) + 0.5 - cy) / fy
+    dx = (x.to(torch.float32) + pixel_offset - cx) / fx
+    dy = (y.to(torch.float32) + pixel_offset - cy) / fy
     if distortion is not None and has_distortion(distortion):
         coefficients = torch.as_tensor(distortion, dtype=torch.float32, device=dx.device)
         dx, dy = undistort(dx, dy, coefficients)
@@ -65,24 +69,27 @@ def _pixel_grid(intrinsics: Intrinsics, device) -> tuple[torch.Tensor, torch.Ten
 
 
 @functools.lru_cache(maxsize=8)
-def _lens_directions(intrinsics: Intrinsics, device: str) -> torch.Tensor:
+def _lens_directions(intrinsics: Intrinsics, device: str, pixel_offset: float) -> torch.Tensor:
     """Camera-space directions [H, W, 3] of a camera with lens distortion (undistorting takes a few Newton steps,
     so a camera's directions are worked out once, e.g. for every frame of the live view)."""
     xs, ys = _pixel_grid(intrinsics, device)
     identity = torch.eye(4, device=device)
     return rays_from_pixels(identity, intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, xs, ys,
-                            intrinsics.distortion)[1]
+                            intrinsics.distortion, pixel_offset)[1]
 
 
-def camera_rays(c2w: torch.Tensor, intrinsics: Intrinsics) -> tuple[torch.Tensor, torch.Tensor]:
-    """One ray per pixel centre of an image (through the camera's lens model): origins and directions [H, W, 3]
-    on c2w's device."""
+def camera_rays(c2w: torch.Tensor, intrinsics: Intrinsics,
+                pixel_offset: float = PIXEL_CENTRE) -> tuple[torch.Tensor, torch.Tensor]:
+    """One ray per pixel of an image (through the camera's lens model; through each pixel's centre, or where
+    `pixel_offset` says, see `rays_from_pixels`): origins and directions [H, W, 3] on c2w's device."""
     c2w = c2w.to(torch.float32)
     if has_distortion(intrinsics.distortion):
-        directions = (c2w[:3, :3] @ _lens_directions(intrinsics, str(c2w.device))[..., None])[..., 0]
+        lens = _lens_directions(intrinsics, str(c2w.device), float(pixel_offset))
+        directions = (c2w[:3, :3] @ lens[..., None])[..., 0]
         return c2w[:3, 3].expand_as(directions), directions
     xs, ys = _pixel_grid(intrinsics, c2w.device)
-    return rays_from_pixels(c2w, intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, xs, ys)
+    return rays_from_pixels(c2w, intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, xs, ys,
+                            pixel_offset=pixel_offset)
 
 
 def to_ndc(origins: torch.Tensor, directions: torch.Tensor, ndc: NdcSpace) -> tuple[torch.Tensor, torch.Tensor]:

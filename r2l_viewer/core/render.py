@@ -8,7 +8,7 @@ from typing import Callable, Union
 import torch
 
 from .cameras import Intrinsics
-from .models.base import RenderOutput
+from .models.base import RenderOutput, pixel_offset
 from .precision import autocast, to_host
 from .rays import camera_rays
 
@@ -93,10 +93,10 @@ def render_image(
     precision: str = "fp32",
     stop: StopFlag = None,
 ) -> RenderOutput:
-    """Render one view: rgb [H, W, 3] (and depth, opacity [H, W] where the model has them); `stop` as in
-    `render_rays`."""
+    """Render one view: rgb [H, W, 3] (and depth, opacity [H, W] where the model has them), each pixel's ray
+    where in the pixel the model puts it (see `pixel_offset`); `stop` as in `render_rays`."""
     device = model_device(model)
-    origins, directions = camera_rays(c2w.to(device), intrinsics)
+    origins, directions = camera_rays(c2w.to(device), intrinsics, pixel_offset(model))
     h, w = intrinsics.height, intrinsics.width
     out = render_rays(model, origins.reshape(-1, 3), directions.reshape(-1, 3), chunk, out_device, precision, stop)
     return RenderOutput(

@@ -35,12 +35,18 @@ def stratified_samples(
     near_t = torch.as_tensor(near, dtype=torch.float32, device=device).reshape(-1, 1)
     far_t = torch.as_tensor(far, dtype=torch.float32, device=device).reshape(-1, 1)
     t = (near_t * (1.0 - u) + far_t * u).expand(n_rays, n_samples)
-    if not jitter or n_samples < 2:
+    return jitter_in_bins(t, generator) if jitter else t.contiguous()
+
+
+def jitter_in_bins(t: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Ray parameters t [N, S] each moved uniformly inside its bin (bins split at the midpoints; the first and last
+    bins end at t's ends)."""
+    if t.shape[-1] < 2:
         return t.contiguous()
     mids = 0.5 * (t[:, 1:] + t[:, :-1])
     upper = torch.cat([mids, t[:, -1:]], dim=-1)
     lower = torch.cat([t[:, :1], mids], dim=-1)
-    r = uniform(t.shape, device, generator)
+    r = uniform(t.shape, t.device, generator)
     return lower + (upper - lower) * r
 
 
@@ -80,6 +86,26 @@ def expected_depth(weights: torch.Tensor, t: torch.Tensor, far: torch.Tensor | f
     if far is not None:
         depth = depth + (1.0 - weights.sum(dim=-1)).clamp_min(0.0) * torch.as_tensor(far, device=t.device)
     return depth
+
+
+def median_depth(weights: torch.Tensor, t: torch.Tensor, far: torch.Tensor | float) -> torch.Tensor:
+    """Median termination depth [N]: the first sample t [N, S] where the accumulated weights [N, S] reach one half
+    (where a ray's opacity stays below one half it mostly ends in the background: `far`). Unlike the expected depth
+    it does not average a surface with what lies behind it, so a surface that is not quite opaque keeps its depth."""
+    reached = torch.cumsum(weights, dim=-1) >= 0.5
+    first = reached.to(torch.uint8).argmax(dim=-1, keepdim=True)
+    far = torch.as_tensor(far, dtype=t.dtype, device=t.device).expand(t.shape[0])
+    return torch.where(reached.any(dim=-1), t.gather(-1, first)[:, 0], far)
+
+
+DEPTH_STATISTICS = ("expected", "median")
+
+
+def termination_depth(statistic: str, weights: torch.Tensor, t: torch.Tensor, far) -> torch.Tensor:
+    """A ray's depth [N] as `statistic` ('expected' or 'median', see DEPTH_STATISTICS) of where it ends."""
+    if statistic == "median":
+        return median_depth(weights, t, far)
+    return expected_depth(weights, t, far)
 
 
 def sample_pdf(

@@ -1,11 +1,13 @@
 """The live view's renderer: the fast student on a CPU chunk team gives the same image as the plain model."""
 
+import dataclasses
+
 import torch
 
 from r2l_viewer.app.render_worker import RayRenderer, render_interruptible
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
-from r2l_viewer.core.models import GridConfig, GridTeacher, Student, StudentConfig
-from r2l_viewer.core.render import render_rays
+from r2l_viewer.core.models import GridConfig, GridTeacher, NerfConfig, Student, StudentConfig, VanillaNerf
+from r2l_viewer.core.render import render_image, render_rays
 from r2l_viewer.core.rays import camera_rays
 
 
@@ -67,3 +69,21 @@ def test_a_student_in_bf16_takes_the_plain_path_and_stays_close_to_fp32():
 def test_teachers_render_in_fp32_whatever_the_precision():
     teacher = GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8)).eval()
     assert RayRenderer(teacher, precision="bf16").precision == "fp32"
+
+
+def test_a_nerf_pytorch_teacher_shows_its_pixels_through_their_corners_as_everywhere_else():
+    """The live view renders an imported nerf-pytorch teacher as render_image (and pseudo data) do: one ray per
+    pixel corner; the same network through centres gives another picture."""
+    torch.manual_seed(1)
+    config = NerfConfig(depth=2, width=16, skip=0, coarse_samples=6, fine_samples=6, pixel_offset=0.0)
+    teacher = VanillaNerf(config).eval()
+    intrinsics, pose = Intrinsics.from_focal(6, 8, 6.0), spherical_pose(20.0, -25.0, 4.0)
+    live = render_interruptible(RayRenderer(teacher), pose, intrinsics)
+    assert torch.allclose(live, render_image(teacher, pose, intrinsics).rgb, atol=1e-6)
+    origins, directions = camera_rays(pose, intrinsics, pixel_offset=0.0)
+    with torch.no_grad():
+        corners = render_rays(teacher, origins.reshape(-1, 3), directions.reshape(-1, 3)).rgb.reshape(6, 8, 3)
+    assert torch.allclose(live, corners, atol=1e-6)
+    centred = VanillaNerf(dataclasses.replace(config, pixel_offset=0.5)).eval()
+    centred.load_state_dict(teacher.state_dict())
+    assert not torch.allclose(render_interruptible(RayRenderer(centred), pose, intrinsics), live, atol=1e-4)

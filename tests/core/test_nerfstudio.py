@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from r2l_viewer.core.cameras import spherical_pose
 from r2l_viewer.core.datasets import dataset_format, default_downscale, load_blender, load_dataset
 from r2l_viewer.core.metrics import psnr
 from r2l_viewer.core.rays import camera_rays, rays_from_pixels
-from tests.nerfstudio_scenes import LEGO_TEST, LEGO_TRAIN, lego_as_nerfstudio, ring_capture
+from tests.nerfstudio_scenes import LEGO_TEST, LEGO_TRAIN, edit_transforms, lego_as_nerfstudio, ring_capture
 
 DOWNSCALE = 8  # lego at 50x50
 
@@ -164,3 +165,53 @@ def test_a_half_ring_pseudo_views_stay_on_the_covered_side(tmp_path):
     (folder / "transforms.json").write_text(json.dumps(data))
     low, high = load_dataset(folder, 1, ("train",)).meta.azimuth_range
     assert 150.0 < high - low < 200.0  # the arc the cameras cover (157.5 degrees; 'up' tilts it a little), padded
+
+
+def nerfstudio_rotation_matrix(a, b):
+    """nerfstudio's camera_utils.rotation_matrix (a onto b): I + K + K^2 (1 - c) / (s^2 + 1e-8), K the cross
+    matrix of v = a x b, c = a.b, s = |v| (not taken from r2l_viewer)."""
+    a, b = a / torch.linalg.norm(a), b / torch.linalg.norm(b)
+    v, c = torch.linalg.cross(a, b), torch.dot(a, b)
+    s = torch.linalg.norm(v)
+    k = torch.tensor([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]], dtype=a.dtype)
+    return torch.eye(3, dtype=a.dtype) + k + k @ k * ((1 - c) / (s**2 + 1e-8))
+
+
+def nerfstudio_oriented_and_scaled(poses):
+    """auto_orient_and_center_poses(method="up", center_method="poses"), then the parser's auto scale: positions
+    times 1 / max |coordinate|. Returns the poses [N, 3, 4], the transform [3, 4] and the scale."""
+    translation = poses[:, :3, 3].mean(0)
+    up = poses[:, :3, 1].mean(0)
+    rotation = nerfstudio_rotation_matrix(up / torch.linalg.norm(up), torch.tensor([0.0, 0.0, 1.0], dtype=up.dtype))
+    transform = torch.cat([rotation, rotation @ -translation[..., None]], dim=-1)
+    oriented = transform @ poses
+    scale = 1.0 / float(torch.max(torch.abs(oriented[:, :3, 3])))
+    oriented[:, :3, 3] *= scale
+    return oriented, transform, scale
+
+
+@pytest.mark.parametrize("kind", ["object", "unbounded"])
+def test_a_captures_poses_are_centred_oriented_and_scaled_as_nerfstudio_does(tmp_path, kind):
+    """A ring of cameras around a point far from the origin, the whole rig tilted: the loader's poses, transform
+    and scale against a transcription of nerfstudio's own steps (object and unbounded scenes keep them as they are;
+    forward-facing ones move on to NDC's frame)."""
+    tilt = nerfstudio_rotation_matrix(torch.tensor([0.0, 0.0, 1.0]), torch.tensor([0.3, -0.2, 1.0]))
+    rig = torch.eye(4).repeat(12, 1, 1)
+    for i in range(12):
+        rig[i] = spherical_pose(30.0 * i - 180.0, 15.0 + 10.0 * (i % 3), 3.0 + 0.2 * (i % 4))
+        rig[i, :3, :] = tilt @ rig[i, :3, :]
+        rig[i, :3, 3] += torch.tensor([0.7, -0.4, 1.3])
+    folder = ring_capture(tmp_path / "cap", {"fl_x": 30.0}, count=12)
+    edit_transforms(folder, lambda data: [f.update(transform_matrix=rig[i].tolist())
+                                          for i, f in enumerate(data["frames"])])
+    ds = load_dataset(folder, 1, ("train", "test"), kind=kind)
+    assert ds.meta.kind == kind
+    expected, transform, scale = nerfstudio_oriented_and_scaled(rig.double())
+    assert ds.meta.extra["world_scale"] == pytest.approx(scale, rel=1e-6)
+    assert torch.allclose(torch.tensor(ds.meta.extra["world_transform"]).double(), transform, atol=1e-5)
+    for split in ("train", "test"):
+        views = ds.split(split)
+        for k, name in enumerate(views.names):
+            i = int(name.split("_")[1])
+            assert torch.allclose(views.poses[k, :3, :].double(), expected[i], atol=1e-5), (split, name)
+    assert float(transform[:, 3].norm()) > 0.5 and scale != pytest.approx(1.0, abs=0.05)  # both steps move things

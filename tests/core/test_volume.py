@@ -7,6 +7,7 @@ from r2l_viewer.core.volume import (
     alpha_from_density,
     composite,
     expected_depth,
+    median_depth,
     sample_distances,
     sample_pdf,
     stratified_samples,
@@ -27,6 +28,15 @@ def test_an_opaque_sample_takes_all_the_weight():
     assert torch.allclose(w, torch.tensor([[0.0, 1.0, 0.0]]), atol=1e-6)
     t = torch.tensor([[1.0, 2.0, 3.0]])
     assert expected_depth(w, t).item() == pytest.approx(2.0)
+
+
+def test_the_median_depth_keeps_a_surface_that_is_not_quite_opaque_where_the_mean_drifts_to_far():
+    t = torch.tensor([[2.0, 3.0, 4.0, 5.0]] * 3)
+    weights = torch.tensor([[0.0, 0.8, 0.0, 0.0],  # a surface at 3 with opacity 0.8: the rest of the ray is far
+                            [0.0, 0.3, 0.3, 0.1],  # matter smeared behind a surface: half of it is reached at 4
+                            [0.0, 0.2, 0.1, 0.0]])  # mostly empty: the ray ends in the background
+    assert torch.allclose(median_depth(weights, t, 6.0), torch.tensor([3.0, 4.0, 6.0]))
+    assert expected_depth(weights, t, 6.0)[0].item() == pytest.approx(0.8 * 3.0 + 0.2 * 6.0)  # 3.6, not 3
 
 
 def test_composite_blends_over_background():

@@ -1,4 +1,4 @@
-"""Measurements for `r2l-bench`: the device's matmul rate, render latency, training and pseudo-data throughput."""
+"""Measurements for `r2l-bench`: render latency, training and pseudo-data throughput."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import torch
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.rays import camera_rays
-from r2l_viewer.core.render import render_image, render_rays
+from r2l_viewer.core.chunk_team import ChunkTeam, map_chunks
+from r2l_viewer.core.render import chunk_rays, render_rays
 
 from trainers.configs import PseudoConfig
 from trainers.jobs.pseudo import render_pseudo_view
@@ -21,42 +22,34 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_rate(device: torch.device, dtype=torch.float32, size: int | None = None, seconds: float = 2.0) -> float:
-    """Sustained FLOP/s of a square matrix product on this device (the ceiling the student is measured against)."""
-    size = size or (8192 if device.type == "cuda" else 2048)
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
-    with torch.inference_mode():
-        torch.mm(a, b)
-        synchronize(device)
-        reps, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds or reps < 3:
-            torch.mm(a, b)
-            reps += 1
-        synchronize(device)
-        elapsed = time.perf_counter() - start
-    return 2.0 * size**3 * reps / elapsed
-
-
 def bench_view(resolution: int) -> tuple[torch.Tensor, Intrinsics]:
     """The benchmark's camera: NeRF Synthetic field of view, 30 degrees up, radius 4."""
     return spherical_pose(30.0, 30.0, 4.0), Intrinsics.from_fov_x(resolution, resolution, 0.6911112070083618)
 
 
-def frame_times(model, resolution: int, device, repeats: int, warmup: int = 1, chunk: int = 16384,
-                ray_fraction: float = 1.0) -> tuple[list[float], bool]:
-    """Milliseconds per frame over `repeats` renders after `warmup`. With ray_fraction < 1, only that share of
-    the frame's rays is rendered and the time scaled up (for models whose cost per ray is fixed and whose full
-    frames would take minutes); the second value says whether that happened."""
+def bench_rays(resolution: int, device, ray_fraction: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The benchmark view's rays [N, 3] (origins, directions) on `device`; with ray_fraction < 1, that share of
+    them spread evenly over the frame."""
     pose, intr = bench_view(resolution)
+    origins, directions = (t.reshape(-1, 3) for t in camera_rays(pose.to(device), intr))
     if ray_fraction >= 1.0:
-        render = lambda: render_image(model, pose.to(device), intr, chunk, out_device=None)  # noqa: E731
-    else:
-        origins, directions = camera_rays(pose.to(device), intr)
-        count = max(1, int(origins.numel() // 3 * ray_fraction))
-        step = max(1, (origins.numel() // 3) // count)
-        o, d = origins.reshape(-1, 3)[::step][:count], directions.reshape(-1, 3)[::step][:count]
-        render = lambda: render_rays(model, o, d, chunk, out_device=None)  # noqa: E731
+        return origins, directions
+    count = max(1, int(len(origins) * ray_fraction))
+    step = max(1, len(origins) // count)
+    return origins[::step][:count], directions[::step][:count]
+
+
+def frame_times(model, resolution: int, device, repeats: int, warmup: int = 1, chunk: int = 16384,
+                ray_fraction: float = 1.0, team: ChunkTeam | None = None) -> tuple[list[float], bool]:
+    """Milliseconds per frame of the model's plain forward, `chunk` rays per call, over `repeats` renders after
+    `warmup`. The rays are made before the timer starts (as for every path the bench times). With a `team`, the
+    calls spread over its single-threaded workers. With ray_fraction < 1, only that share of the frame's rays is
+    rendered and the time scaled up (for models whose cost per ray is fixed and whose full frames would take
+    minutes); the second value says whether that happened."""
+    origins, directions = bench_rays(resolution, device, ray_fraction)
+    step = chunk_rays(model, chunk)
+    call = lambda i: render_rays(model, origins[i : i + step], directions[i : i + step], step, None)  # noqa: E731
+    render = lambda: map_chunks(call, range(0, len(origins), step), team=team)  # noqa: E731
     for _ in range(warmup):
         render()
     times = []
@@ -66,9 +59,8 @@ def frame_times(model, resolution: int, device, repeats: int, warmup: int = 1, c
         render()
         synchronize(device)
         times.append((time.perf_counter() - start) * 1000.0)
-    if ray_fraction < 1.0:
-        times = [t / (count / (resolution * resolution)) for t in times]
-    return times, ray_fraction < 1.0
+    share = len(origins) / (resolution * resolution)
+    return [t / share for t in times], ray_fraction < 1.0
 
 
 def median(values: list[float]) -> float:

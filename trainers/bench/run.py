@@ -16,12 +16,15 @@ from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
+from r2l_viewer.core.occupancy import teacher_occupancy
+from r2l_viewer.core.render import chunk_rays
 
-from trainers.bench.measure import frame_times, matmul_rate, median, pseudo_throughput, training_throughput
+from trainers.bench.ceiling import gemm_ceiling, share_of_ceiling
+from trainers.bench.headline import choose_headline
+from trainers.bench.measure import frame_times, median, pseudo_throughput, training_throughput
 from trainers.bench.onnx_speed import onnx_frames
 from trainers.bench.targets import check_targets
-from trainers.bench.variants import fast_frame_ms, precision_change, render_variants
-from r2l_viewer.core.occupancy import teacher_occupancy
+from trainers.bench.variants import bf16_fidelity, fast_frame_ms, precision_change, render_variants
 from trainers.jobs.distill import student_config_for, teacher_box
 from trainers.jobs.evaluate import stored_bytes
 from trainers.presets import get_preset
@@ -29,7 +32,8 @@ from trainers.presets import get_preset
 DEFAULT_SCENE = demo_checkpoint_path()
 RESOLUTIONS = (100, 200, 400)
 MIN_SIZE, MAX_SIZE = 8, 2048  # frame sides the bench accepts (2048: 4 M rays, seconds per student frame on a CPU)
-CPU_SECONDS_LIMIT = 150.0  # a model/resolution whose measured frames would take longer than this is skipped on CPU
+CEILING_NOTE = ("each path's matmul ceiling: its model's own layer shapes as bare matrix products, on the same rays "
+                "per call and the same threads; a share above 100% is reported as a measurement error")
 
 
 def build_models(scene_path: Path | None, device) -> tuple[dict, object]:
@@ -122,8 +126,15 @@ def plan(name: str, resolution: int, device, quick: bool) -> tuple[str, float, i
     return "run", 1.0, repeats
 
 
-def measure_renders(models: dict, device, resolutions, quick: bool, matmul: float) -> dict:
+PLAIN_CHUNK = 16384  # rays per call of every model's plain forward in the bench
+NERF_TEAM_CHUNK = 128  # rays per call of the NeRF on a chunk team (24k samples: a full matrix product per call)
+
+
+def measure_renders(models: dict, device, resolutions, quick: bool) -> dict:
+    """Each model's plain forward at each resolution; students' rows with their achieved FLOP/s beside their own
+    matmul ceiling; the NeRF's also on the chunk team (its fastest CPU path) where there is one."""
     results = {}
+    team = shared_cpu_team() if device.type == "cpu" else None
     for name, model in models.items():
         flops = flops_per_ray(model, n_rays=256) if name != "grid" else None
         entry = {"params": parameter_count(model), "flops_per_ray": flops, "frames": {}}
@@ -132,22 +143,36 @@ def measure_renders(models: dict, device, resolutions, quick: bool, matmul: floa
             if action == "skip":
                 entry["frames"][str(res)] = {"skipped": "would take over a few minutes per frame on this device"}
                 continue
-            times, estimated = frame_times(model, res, device, repeats, ray_fraction=fraction)
-            ms = median(times)
-            row = {"ms_per_frame": ms, "rays_per_s": res * res / (ms / 1000.0), "repeats": repeats}
-            if estimated:
-                row["estimated_from_ray_share"] = fraction
-            if flops:
-                row["flops_per_s"] = flops * row["rays_per_s"]
-                row["matmul_fraction"] = row["flops_per_s"] / matmul
-            entry["frames"][str(res)] = row
-            print(f"  measured {name} at {res}x{res}: {ms:.1f} ms", file=sys.stderr)
+            entry["frames"][str(res)] = render_row(name, model, res, device, (fraction, repeats), flops)
+            if name == "nerf" and team is not None:
+                team_times, _ = frame_times(model, res, device, 3, chunk=NERF_TEAM_CHUNK, ray_fraction=fraction,
+                                            team=team)
+                entry["frames"][str(res)]["team_ms_per_frame"] = median(team_times)
+            print(f"  measured {name} at {res}x{res}: {entry['frames'][str(res)]['ms_per_frame']:.1f} ms",
+                  file=sys.stderr)
         results[name] = entry
     return results
 
 
+def render_row(name: str, model, res: int, device, plan_: tuple[float, int], flops: float | None) -> dict:
+    """One model's plain forward at one resolution: ms per frame, rays/s, and for a student FLOP/s and ceiling."""
+    fraction, repeats = plan_
+    times, estimated = frame_times(model, res, device, repeats, chunk=PLAIN_CHUNK, ray_fraction=fraction)
+    ms = median(times)
+    row = {"ms_per_frame": ms, "rays_per_s": res * res / (ms / 1000.0), "repeats": repeats}
+    if estimated:
+        row["estimated_from_ray_share"] = fraction
+    if flops and name.startswith("student"):
+        rows = min(chunk_rays(model, PLAIN_CHUNK), max(1, int(res * res * fraction)))
+        row.update(share_of_ceiling(flops * row["rays_per_s"], gemm_ceiling(model, rows, device)))
+    elif flops:
+        row["flops_per_s"] = flops * row["rays_per_s"]  # a NeRF's layers see rays x samples rows: no ceiling
+    return row
+
+
 def speedups(renders: dict, resolutions) -> dict:
-    """The paper-size student's speed-up over each teacher at each resolution both were measured at."""
+    """The paper-size student's speed-up over each teacher at each resolution both were measured at, plain forward
+    against plain forward (rays made before the timer for both)."""
     out = {}
     student = renders["student_paper"]["frames"]
     for teacher in ("nerf", "grid"):
@@ -170,34 +195,31 @@ def pseudo_meta(meta, size: int | None):
 def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTIONS,
               pseudo_size: int | None = None) -> dict:
     torch.manual_seed(0)
-    matmul = matmul_rate(device)
-    print(f"  matmul: {matmul / 1e9:.1f} GFLOP/s", file=sys.stderr)
     models, scene = build_models(scene_path, device)
-    renders = measure_renders(models, device, resolutions, quick, matmul)
+    renders = measure_renders(models, device, resolutions, quick)
     if "grid" in models:  # its cost depends on what the rays see: counted as every tool counts it
         renders["grid"]["flops_per_ray"] = scene_flops_per_ray(models["grid"], scene)
     ups = speedups(renders, resolutions)
     headline = next((r for r in resolutions if str(r) in ups.get("nerf", {})), None)
-    paper_row = renders["student_paper"]["frames"].get(str(headline or resolutions[0]), {})
     result = {
         "device": describe_device(device),
         "torch": torch.__version__,
         "dtype": "float32 (bf16 where a row says so)",
         "python": platform.python_version(),
         "quick": quick,
-        "matmul_flops_per_s": matmul,
+        "ceiling": CEILING_NOTE,
         "renders": renders,
         "speedups": ups,
-        "speedup_vs_nerf": ups.get("nerf", {}).get(str(headline)) if headline else None,
-        "student_matmul_fraction": paper_row.get("matmul_fraction"),
+        "speedup_vs_nerf": None,
+        "student_matmul_fraction": None,
         "headline_resolution": [headline, headline] if headline else None,
         "training": measure_training(models, device, quick, scene),
         "student_tiny_model": tiny_student_facts(models, scene),
     }
-    if device.type == "cuda":
-        result["matmul_flops_per_s_bf16"] = matmul_rate(device, torch.bfloat16)
     if tiny_from_scene(models, scene):
         result["precision_change"] = precision_change(models["student_tiny"], models["grid"], device, resolutions[0])
+    if device.type == "cuda":  # bf16 is a headline candidate only there: decided on the paper network itself
+        result["paper_bf16"] = bf16_fidelity(models["student_paper"], device, resolutions[0])
     variants = render_variants(models["student_paper"], device, resolutions, quick)
     result["student_paper_variants"] = variants
     choose_headline(result, renders, variants, headline or resolutions[0], headline is not None)
@@ -208,10 +230,6 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
         meta = pseudo_meta(scene.meta, pseudo_size or (400 if device.type == "cuda" else None))
         result["pseudo_images_per_s"] = pseudo_throughput(models["grid"], meta, device, 5 if quick else 20)
         result["pseudo_resolution"] = [meta.intrinsics.height, meta.intrinsics.width]
-    # the ceiling again after the runs: a rate measured low once (a busy moment) must not inflate the fractions
-    later = matmul_rate(device)
-    if later > matmul:
-        rescale_matmul(result, matmul, later)
     result["targets"] = check_targets(result, device)
     return result
 
@@ -232,44 +250,6 @@ def measure_training(models: dict, device, quick: bool, scene=None) -> dict:
     return training
 
 
-BF16_PSNR_LIMIT = 0.05  # dB: a bf16 path counts for the headline only if it changes the PSNR by at most this
-FASTER_PATHS = (("fused_cpu", "fused CPU path (r2l_viewer/core/fast_student.py)"),
-                ("fused_cpu_team", "fused CPU path on single-threaded workers (r2l_viewer/core/chunk_team.py)"))
-
-
-def headline_candidates(variants: dict, res: int, bf16_ok: bool):
-    """(label, ms per frame, bf16?) of each faster render path measured at `res`."""
-    for key, label in FASTER_PATHS:
-        row = variants.get(key, {}).get(str(res))
-        if row:
-            yield label, row["ms_per_frame"], False
-    for key, row in variants.get(str(res), {}).items():  # CUDA: fp32, bf16, bf16 in a CUDA graph
-        if "ms_per_frame" in row and (row["precision"] == "fp32" or bf16_ok):
-            yield f"{key} (r2l_viewer/core/static_render.py)", row["ms_per_frame"], row["precision"] == "bf16"
-
-
-def choose_headline(result: dict, renders: dict, variants: dict, res: int, with_nerf: bool) -> None:
-    """The headline figures are the fastest render path the viewer has (plain forward, fused, fused on a team; on
-    CUDA bf16 and CUDA graphs when bf16 keeps the PSNR within BF16_PSNR_LIMIT), against the matmul rate of the
-    path's own precision."""
-    plain = renders["student_paper"]["frames"].get(str(res), {})
-    best = ("Student.forward", plain.get("ms_per_frame", float("inf")), False)
-    change = result.get("precision_change", {}).get("psnr_change_db")
-    for candidate in headline_candidates(variants, res, change is not None and abs(change) <= BF16_PSNR_LIMIT):
-        if candidate[1] < best[1]:
-            best = candidate
-    label, best_ms, bf16 = best
-    result["headline_path"], result["headline_precision"] = label, "bf16" if bf16 else "fp32"
-    if best_ms == float("inf"):
-        return
-    result["headline_ms_per_frame"] = best_ms
-    rate = result["matmul_flops_per_s_bf16"] if bf16 else result["matmul_flops_per_s"]
-    flops = renders["student_paper"]["flops_per_ray"]
-    result["student_matmul_fraction"] = flops * res * res / (best_ms / 1000.0) / rate
-    if with_nerf:
-        result["speedup_vs_nerf"] = renders["nerf"]["frames"][str(res)]["ms_per_frame"] / best_ms
-
-
 def tiny_paths(model, device, resolutions, quick: bool) -> dict:
     """The tiny student's ms per frame on the viewer's CPU paths (the viewer's frame-rate target is about it)."""
     team = shared_cpu_team()
@@ -284,11 +264,3 @@ def tiny_paths(model, device, resolutions, quick: bool) -> dict:
     return out
 
 
-def rescale_matmul(result: dict, old: float, new: float) -> None:
-    result["matmul_flops_per_s"] = new
-    for entry in result["renders"].values():
-        for row in entry["frames"].values():
-            if "matmul_fraction" in row:
-                row["matmul_fraction"] *= old / new
-    if result.get("student_matmul_fraction") is not None and result.get("headline_precision") != "bf16":
-        result["student_matmul_fraction"] *= old / new

@@ -7,8 +7,10 @@ import operator
 OPERATORS = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 CPU_TARGETS = (
-    ("paper student's speed-up over the vanilla NeRF per frame", "speedup_vs_nerf", ">=", 26.0, "x"),
-    ("paper student's share of the measured matmul rate", "student_matmul_fraction", ">=", 0.70, "share"),
+    ("paper student's speed-up over the vanilla NeRF per frame, fastest path against fastest path",
+     "speedup_vs_nerf", ">=", 26.0, "x"),
+    ("paper student's fastest path: share of its own matmul ceiling (its layer shapes, rays per call and threads)",
+     "student_matmul_fraction", ">=", 0.70, "share"),
     ("tiny student, one 200x200 frame on the viewer's CPU path (10 FPS; the window adds its own cost, "
      "see orbit_bench)", "tiny_200_ms", "<=", 100.0, "ms"),
     ("the tiny student is smaller on disk than the grid teacher (its weights in the scene checkpoint, as a share of "
@@ -62,12 +64,17 @@ def tiny_fastest_ms(result: dict, res: str) -> float | None:
 def check_targets(result: dict, device) -> list[dict]:
     """One row per target of this device type: what it asks, what was measured, and whether it is met."""
     values = measured_values(result)
+    errors = {"student_matmul_fraction": result.get("student_matmul_error")}
+    if (values.get("student_matmul_fraction") or 0.0) > 1.0 and not errors["student_matmul_fraction"]:
+        errors["student_matmul_fraction"] = "a share above its own ceiling"
     rows = []
     for text, key, op, goal, unit in (CUDA_TARGETS if device.type == "cuda" else CPU_TARGETS):
         value = values.get(key)
         met = None if value is None else OPERATORS[op](value, goal)
         rows.append({"target": text, "key": key, "goal": f"{op} {format_value(goal, unit)}",
                      "measured": None if value is None else format_value(value, unit), "met": met})
+        if errors.get(key):  # a figure above what is physically possible: neither met nor missed
+            rows[-1].update(met=None, measured=None, error=errors[key])
     return rows
 
 
@@ -85,5 +92,9 @@ def print_targets(rows: list[dict]) -> None:
     print("targets:")
     for row in rows:
         verdict = "not measured" if row["met"] is None else ("met" if row["met"] else "MISSED")
+        if row.get("error"):
+            verdict = "MEASUREMENT ERROR"
         measured = row["measured"] or "-"
         print(f"  {verdict:<13}{measured:>18}  (goal {row['goal']})  {row['target']}")
+        if row.get("error"):
+            print(f"      {row['error']}: the ceiling or the timing is wrong; rerun on a quieter machine")

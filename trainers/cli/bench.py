@@ -8,16 +8,18 @@ import json
 import sys
 from pathlib import Path
 
-from r2l_viewer.core.device import DeviceError, resolve_device
+from r2l_viewer.core.device import resolve_device
+from r2l_viewer.core.errors import UserError, report_bug
 
 from trainers.bench.run import DEFAULT_SCENE, MAX_SIZE, MIN_SIZE, run_bench
 from trainers.bench.table import print_table
 from trainers.cli.args import BriefArgumentParser
 
+
 def check_size(option: str, size: int) -> int:
-    """A frame side the bench can render on any device; a ValueError naming the option otherwise."""
+    """A frame side the bench can render on any device; a UserError naming the option otherwise."""
     if not MIN_SIZE <= size <= MAX_SIZE:
-        raise ValueError(f"{option} takes sizes from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
+        raise UserError(f"{option} takes sizes from {MIN_SIZE} to {MAX_SIZE} pixels, got {size}")
     return size
 
 
@@ -26,9 +28,9 @@ def frame_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ValueError(f"--resolutions takes sizes like 100,200,400, got '{text}'") from None
+        raise UserError(f"--resolutions takes sizes like 100,200,400, got '{text}'") from None
     if len(set(sizes)) != len(sizes):
-        raise ValueError(f"--resolutions names a size twice: '{text}'")
+        raise UserError(f"--resolutions names a size twice: '{text}'")
     return tuple(check_size("--resolutions", size) for size in sizes)
 
 
@@ -46,17 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     try:
-        device = resolve_device(args.device)
-    except DeviceError as exc:
+        return bench(args)
+    except KeyboardInterrupt:
+        print("r2l-bench: interrupted", file=sys.stderr)
+        return 130
+    except UserError as exc:
         print(f"r2l-bench: error: {exc}", file=sys.stderr)
         return 2
-    try:
-        resolutions = frame_sizes(args.resolutions)
-        if args.pseudo_size is not None:
-            check_size("--pseudo-size", args.pseudo_size)
-    except ValueError as exc:
-        print(f"r2l-bench: error: {exc}", file=sys.stderr)
-        return 2
+    except Exception:
+        return report_bug("r2l-bench")
+
+
+def bench(args) -> int:
+    """Measure as the arguments ask and print the table (or the JSON object)."""
+    device = resolve_device(args.device)
+    resolutions = frame_sizes(args.resolutions)
+    if args.pseudo_size is not None:
+        check_size("--pseudo-size", args.pseudo_size)
     result = run_bench(device, args.quick, args.scene, resolutions, args.pseudo_size)
     print(json.dumps(result, indent=2)) if args.json else print_table(result)
     return 0

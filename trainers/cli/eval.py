@@ -7,9 +7,10 @@ import json
 import sys
 
 from r2l_viewer.core.config import validate
+from r2l_viewer.core.errors import UserError, report_bug
 from r2l_viewer.core.metrics import FLOPS_DEFINITION
 
-from trainers.cli.train import USER_ERRORS, StopOnSignals
+from trainers.cli.train import StopOnSignals
 from trainers.cli.args import BriefArgumentParser, non_negative_int, positive_int
 from trainers.configs import EvalConfig
 from trainers.jobs.evaluate import Evaluate, human_bytes
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("r2l-eval: interrupted", file=sys.stderr)
         return 130
-    except USER_ERRORS as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"r2l-eval: error: {exc}", file=sys.stderr)
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"r2l-eval: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
+    except Exception:  # not the user's doing: the traceback, and a line asking for a report
+        if args.debug:
+            raise
+        return report_bug("r2l-eval")
     if result is None:
         return code
     if args.json:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from r2l_viewer.core.camera_path import CameraPathError
 from r2l_viewer.core.config import field_help, validate
+from r2l_viewer.core.errors import UserError, report_bug
 
-from trainers.cli.train import USER_ERRORS, StopOnSignals
+from trainers.cli.train import StopOnSignals
 from trainers.cli.args import BriefArgumentParser, frame_size
 from trainers.configs import VideoConfig
 from trainers.events import DONE
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted; {args.out} was not written", file=sys.stderr)
         return 130
-    except (CameraPathError, *USER_ERRORS) as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"{PROGRAM}: error: {exc}", file=sys.stderr)
@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{PROGRAM}: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
+    except Exception:  # not the user's doing: the traceback, and a line asking for a report
+        if args.debug:
+            raise
+        return report_bug(PROGRAM)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,8 @@ import signal
 import sys
 import time
 
-from r2l_viewer.core.checkpoint import CheckpointError
-from r2l_viewer.core.config import ConfigError, field_help
-from r2l_viewer.core.datasets import DatasetError
-from r2l_viewer.core.device import DeviceError
+from r2l_viewer.core.config import field_help
+from r2l_viewer.core.errors import UserError, report_bug
 from r2l_viewer.core.models.nerf import NerfWeightsError
 
 from trainers.cli.args import BriefArgumentParser, add_config_flags, apply_overrides, positive_int
@@ -29,7 +27,6 @@ from trainers.presets import PRESETS, get_preset
 from trainers.cli.progress import ProgressPrinter
 from trainers.storage.workspace import JobError, RunContext, Workspace, describe_os_error
 
-USER_ERRORS = (DatasetError, CheckpointError, NerfWeightsError, ConfigError, DeviceError, JobError, ValueError)
 JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
 JOB_FLAGS = {
     "teacher": ("teacher",),
@@ -104,10 +101,21 @@ def _add_export_parser(sub) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def nerf_args(pairs: list[str]) -> dict[str, str]:
+    """`--nerf-arg KEY=VALUE` flags as a dict."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise NerfWeightsError(f"--nerf-arg {pair!r}: write it as KEY=VALUE, e.g. --nerf-arg N_importance=64")
+        settings[key.strip()] = value
+    return settings
+
+
 def cmd_import_nerf(args) -> int:
     ctx = RunContext(Workspace(args.out), data=args.data, downscale=args.downscale, force=args.force,
                      scene_kind=args.scene_kind)
-    result = import_nerf(args.weights, ctx)
+    result = import_nerf(args.weights, ctx, nerf_args(args.nerf_arg))
     print(f"r2l-train: saved {args.out} with the NeRF as its teacher; next: r2l-train pseudo --out {args.out}",
           file=sys.stderr)
     _print(result, args.json)
@@ -269,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--downscale", type=positive_int, help=DOWNSCALE_HELP)
     p.add_argument("--out", required=True, help="the scene checkpoint to write")
     add_scene_kind(p)
+    p.add_argument("--nerf-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="a nerf-pytorch rendering setting, e.g. N_importance=64 or white_bkgd=False (repeatable); wins "
+                   "over the args.txt / config.txt beside the weights")
     p.add_argument("--force", action="store_true", help="replace a teacher the checkpoint already has")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_import_nerf)
@@ -303,7 +314,7 @@ def run_command(argv: list[str] | None = None) -> int:
         else:  # torchrun ends the other ranks when one fails: let rank 0 say why before this one does
             time.sleep(REFUSAL_GRACE_S)
         return 2
-    except USER_ERRORS as exc:
+    except UserError as exc:
         if args.debug:
             raise
         print(f"{program}: error: {exc}", file=sys.stderr)
@@ -314,6 +325,10 @@ def run_command(argv: list[str] | None = None) -> int:
         print(f"{program}: error: {describe_os_error(exc)}; fix it (free space, permissions) and run the same "
               "command again (with --resume for a job that saved)", file=sys.stderr)
         return 2
+    except Exception:  # not the user's doing: the traceback, and a line asking for a report
+        if args.debug:
+            raise
+        return report_bug(program)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 import torch
 
 from r2l_viewer.core.colormap import heat
+from r2l_viewer.core.image_files import write_png
 
 from trainers.events import to_preview
 
@@ -62,8 +62,8 @@ def save_depth_maps(folder: Path, name: str, depths: dict, near: float, far: flo
     """Per model with depth, `<name>_<role>_depth.png` (colour) and `<name>_<role>_depth16.png` (16-bit, see
     depth_png16); with both, `<name>_depth_error.png`: |student - teacher|, brightest at 5% of near..far."""
     for role, depth in depths.items():
-        iio.imwrite(folder / f"{name}_{role}_depth.png", to_preview(depth_colours(depth, near, far)))
-        iio.imwrite(folder / f"{name}_{role}_depth16.png", depth_png16(depth, near, far))
+        write_png(folder / f"{name}_{role}_depth.png", to_preview(depth_colours(depth, near, far)))
+        write_png(folder / f"{name}_{role}_depth16.png", depth_png16(depth, near, far))
     if len(depths) == 2:
         error = (depths["student"].float() - depths["teacher"].float()).abs()
-        iio.imwrite(folder / f"{name}_depth_error.png", to_preview(heat(error, vmax=ERROR_SCALE * (far - near))))
+        write_png(folder / f"{name}_depth_error.png", to_preview(heat(error, vmax=ERROR_SCALE * (far - near))))

@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import imageio.v3 as iio
 import torch
 
 from r2l_viewer.core.colormap import error_image
 from r2l_viewer.core.config import validate
 from r2l_viewer.core.datasets import Split
 from r2l_viewer.core.device import describe_device
+from r2l_viewer.core.finite import check_finite_image, check_finite_metric
+from r2l_viewer.core.image_files import write_png
 from r2l_viewer.core.metrics import psnr, scene_flops_per_ray, ssim
 from r2l_viewer.core.models import parameter_count
 from r2l_viewer.core.models import RenderOutput
@@ -163,8 +164,11 @@ class Evaluate:
                 raise RenderInterrupted("evaluation stopped")
             out, ms = timed_render(model, split.poses[i], split.intrinsics_of(i), chunk, self.device, stop)
             rgb = out.rgb
+            check_finite_image(rgb, f"{self.ctx.workspace.checkpoint}: the {role}'s render of {self._name(i)}")
             renders.append(rgb)
             if out.depth is not None and self.keep_depth:
+                check_finite_image(out.depth, f"{self.ctx.workspace.checkpoint}: the {role}'s depth of "
+                                   f"{self._name(i)}")
                 depths.append(out.depth)
             times.append(ms)
             psnrs.append(psnr(rgb, split.images[i]))
@@ -174,7 +178,7 @@ class Evaluate:
         if depths:
             self.depths[role] = depths
         return {
-            "psnr": statistics.fmean(psnrs),
+            "psnr": check_finite_metric(statistics.fmean(psnrs), f"the {role}'s PSNR on {cfg.split}"),
             "ssim": statistics.fmean(ssims),
             "ms_per_frame": statistics.median(times),
             "flops_per_ray": scene_flops_per_ray(model, self.scene),
@@ -211,8 +215,11 @@ class Evaluate:
         preview = None
         if time.monotonic() - self.last_preview > PREVIEW_SECONDS:
             preview, self.last_preview = small_preview(rgb), time.monotonic()
-        name = self.split.names[index] if self.split.names else str(index)
-        return Event(STAGE, PROGRESS, self.done, self.total, psnr=value, preview=preview, message=f"{role} {name}")
+        return Event(STAGE, PROGRESS, self.done, self.total, psnr=value, preview=preview,
+                     message=f"{role} {self._name(index)}")
+
+    def _name(self, index: int) -> str:
+        return self.split.names[index] if self.split.names else str(index)
 
     @staticmethod
     def _comparison(result: dict, renders: dict) -> dict:
@@ -247,8 +254,8 @@ def save_comparisons(folder: Path, split: Split, views: list[int], renders: dict
         if worst is not None:
             images["error"] = error_image(worst[k], truth)
         for kind, image in images.items():
-            iio.imwrite(folder / f"{name}_{kind}.png", to_preview(image))
-    iio.imwrite(folder / CONTACT_SHEET, to_preview(contact_sheet(split, views, renders)))
+            write_png(folder / f"{name}_{kind}.png", to_preview(image))
+    write_png(folder / CONTACT_SHEET, to_preview(contact_sheet(split, views, renders)))
 
 
 CONTACT_SHEET = "contact_sheet.png"

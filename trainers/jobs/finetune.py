@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import torch
 
 from r2l_viewer.core.models import model_from_record
+from r2l_viewer.core.models.base import pixel_offset
 from r2l_viewer.core.render import render_rays
 
 from trainers.configs import FinetuneConfig
@@ -22,11 +23,12 @@ from trainers.storage.workspace import RunContext
 
 def depth_maps(model, views: SplitViews, device, stop) -> torch.Tensor:
     """Depth maps [N, H, W] (float16, on the CPU, as pseudo data holds them) that `model` renders for every view
-    of `views`, through each view's own camera; stops between chunks when `stop` is set (RenderInterrupted)."""
+    of `views`, through each view's own camera (each pixel's ray where in the pixel the model puts it); stops
+    between chunks when `stop` is set (RenderInterrupted)."""
     chunk = rays_per_call(model, device, RENDER_CHUNK)
     maps = torch.empty(len(views), views.height, views.width, dtype=torch.float16)
     for image in range(len(views)):
-        origins, directions = views.pixel_rays(image)
+        origins, directions = views.pixel_rays(image, pixel_offset(model))
         depth = render_rays(model, origins, directions, chunk, stop=stop).depth
         maps[image] = depth.reshape(views.height, views.width).to(torch.float16)
     return maps

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from r2l_viewer.core.config import validate
+from r2l_viewer.core.errors import UserError
 
 from trainers.jobs.distill import Distill
 from trainers.jobs.evaluate import Evaluate
@@ -48,7 +49,7 @@ def make_job(name: str, preset: Preset, ctx: RunContext):
         return Finetune(preset.finetune, ctx)
     if name == "evaluate":
         return Evaluate(preset.evaluate, ctx)
-    raise ValueError(f"unknown job '{name}': choose one of {', '.join(JOBS + ('evaluate',))}")
+    raise UserError(f"unknown job '{name}': choose one of {', '.join(JOBS + ('evaluate',))}")
 
 
 def run_job(name: str, preset: Preset, ctx: RunContext) -> Iterator[Event]:

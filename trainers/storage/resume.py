@@ -9,6 +9,8 @@ from r2l_viewer.core.config import from_dict, to_dict, validate
 from trainers.storage.workspace import JobError
 
 RUN_SETTINGS = ("seed", "data", "downscale")  # RunContext fields a run's results depend on, besides its config
+# settings a job had once and no longer has (nothing read them): a run saved with one continues without it
+REMOVED_SETTINGS = {"teacher": ("tv_weight",)}
 
 
 def changed_settings(saved: dict, now: dict, prefix: str = "") -> list[str]:
@@ -62,6 +64,11 @@ def with_defaults(saved: dict, defaults: dict) -> dict:
     return filled
 
 
+def without_removed(stage: str, saved: dict) -> dict:
+    """A saved config without the settings removed from the job since it was saved (REMOVED_SETTINGS)."""
+    return {key: value for key, value in saved.items() if key not in REMOVED_SETTINGS.get(stage, ())}
+
+
 def _set(config: dict, dotted: str, value) -> None:
     *parents, last = dotted.split(".")
     for part in parents:
@@ -78,7 +85,7 @@ def resumed_config(stage: str, config, saved: dict, given: frozenset | None, fre
     all of them count as given) taken from the interrupted run's `saved` config. A given setting that differs is a
     JobError naming both values, unless it is in `free` (the job decides about those)."""
     now = to_dict(config)
-    saved = with_defaults(saved, to_dict(type(config)()))
+    saved = with_defaults(without_removed(stage, saved), to_dict(type(config)()))
     conflicts = []
     for name in changed_settings(saved, now):
         before, after = setting(saved, name), setting(now, name)

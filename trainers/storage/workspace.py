@@ -16,13 +16,14 @@ import torch
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_save, load_payload, load_scene, save_scene
 from r2l_viewer.core.datasets import Dataset, DatasetError, default_downscale, load_dataset
 from r2l_viewer.core.device import resolve_device
+from r2l_viewer.core.errors import UserError
 
 from trainers.events import LOG, PROGRESS, Event
 
 LOG_PROGRESS_SECONDS = 5.0  # progress records go into the metrics log at most this often (per stage)
 
 
-class JobError(ValueError):
+class JobError(UserError):
     """A job cannot run as asked; the message says why and what to do."""
 
 

@@ -75,7 +75,6 @@ class StudentJob(TrainingJob):
         ranks, flag = self.ctx.ranks, f"--{self.stage}"
         saved = saved_streams(state) if state is not None else None
         count = stream_count(self.config.ray_streams, len(saved) if saved else None, ranks.world, f"{flag}.ray_streams")
-        self.stream_total = count
         self.fresh_rays = per_stream(self.config.batch_rays, count, f"{flag}.batch_rays")
         self.hard_rays = per_stream(hard_rays, count, f"{flag}.hard_rays")
         self.streams = make_streams(self.ctx.seed, count, ranks.rank, ranks.world, self.hard_rays, self.generator)

@@ -10,7 +10,8 @@ import torch
 
 from r2l_viewer.core.cameras import spherical_pose
 from r2l_viewer.core.datasets import SceneMeta, Split
-from r2l_viewer.core.rays import rays_from_pixels
+from r2l_viewer.core.errors import UserError
+from r2l_viewer.core.rays import PIXEL_CENTRE, rays_from_pixels
 
 
 FIELDS = ("origins", "directions", "rgb", "depth", "image")
@@ -65,7 +66,7 @@ class ViewSet(ABC):
     def depths(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The teacher's depths [n] (float32) of pixels (image, y, x), for views that hold them (a ValueError for
         views without depth maps: a depth loss needs pseudo data or given teacher depths)."""
-        raise ValueError(f"{type(self).__name__}: these views hold no depth maps to train depth on")
+        raise UserError(f"{type(self).__name__}: these views hold no depth maps to train depth on")
 
     def rays(self, image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Origins and directions [n, 3] of pixels (image, y, x): square pixels, principal point at the centre."""
@@ -97,10 +98,10 @@ class SplitViews(ViewSet):
         lenses = [c.distortion or (0.0,) * 6 for c in cameras]
         self.distortion = torch.tensor(lenses, dtype=torch.float32) if any(c.distortion for c in cameras) else None
 
-    def rays(self, image, y, x):
+    def rays(self, image, y, x, pixel_offset: float = PIXEL_CENTRE):
         fx, fy, cx, cy = self.pinholes[image].unbind(-1)
         lens = None if self.distortion is None else self.distortion[image]
-        return rays_from_pixels(self.poses[image], fx, fy, cx, cy, x, y, lens)
+        return rays_from_pixels(self.poses[image], fx, fy, cx, cy, x, y, lens, pixel_offset)
 
     def colours(self, image, y, x):
         return self.images[image, y, x]
@@ -110,10 +111,11 @@ class SplitViews(ViewSet):
             return super().depths(image, y, x)
         return self.depth_maps[image, y, x].float()
 
-    def pixel_rays(self, image: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Origins and directions [H * W, 3] of every pixel of one view, row by row, as `sample` makes them."""
+    def pixel_rays(self, image: int, pixel_offset: float = PIXEL_CENTRE) -> tuple[torch.Tensor, torch.Tensor]:
+        """Origins and directions [H * W, 3] of every pixel of one view, row by row, as `sample` makes them (through
+        each pixel's centre, or where `pixel_offset` says: a teacher's own convention)."""
         y, x = torch.meshgrid(torch.arange(self.height), torch.arange(self.width), indexing="ij")
-        return self.rays(torch.full((self.height * self.width,), image), y.reshape(-1), x.reshape(-1))
+        return self.rays(torch.full((self.height * self.width,), image), y.reshape(-1), x.reshape(-1), pixel_offset)
 
 
 def pick(array: np.ndarray | torch.Tensor, image, y, x) -> torch.Tensor:

@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 import imageio.v2 as imageio_v2
-import imageio.v3 as iio
 import numpy as np
+
+from r2l_viewer.core.image_files import write_png
 
 from trainers.storage.workspace import JobError
 
@@ -92,7 +93,7 @@ class PngFolderWriter:
         self.count = 0
 
     def write(self, frame: np.ndarray) -> None:
-        iio.imwrite(self.temporary / f"{self.count:05d}.png", frame)
+        write_png(self.temporary / f"{self.count:05d}.png", frame)
         self.count += 1
 
     def finish(self) -> Path:

@@ -13,6 +13,7 @@ from r2l_viewer.core.camera_path_json import load_camera_path
 from r2l_viewer.core.checkpoint import SceneCheckpoint
 from r2l_viewer.core.colormap import depth_image, depth_range
 from r2l_viewer.core.config import validate
+from r2l_viewer.core.finite import check_finite_image
 from r2l_viewer.core.render import RenderInterrupted, gives_depth
 from r2l_viewer.core.standard_paths import standard_path, standard_path_name
 
@@ -125,7 +126,8 @@ class RenderVideo:
             if stop.is_set():
                 raise RenderInterrupted("video stopped")
             intrinsics = frame_intrinsics(frame.fov, *size)
-            images = [self._image(render(frame.c2w, intrinsics, stop), scene) for render in renderers]
+            images = [self._image(render(frame.c2w, intrinsics, stop), scene, label)
+                      for render, label in zip(renderers, labels)]
             picture = side_by_side(images, labels)
             writer.write(picture)
             self.done += 1
@@ -136,7 +138,10 @@ class RenderVideo:
             yield Event(STAGE, PROGRESS, self.done, total, eta_s=meter.eta(total - self.done), preview=preview,
                         message=f"frame {self.done} of {total}")
 
-    def _image(self, rendered, scene: SceneCheckpoint) -> np.ndarray:
+    def _image(self, rendered, scene: SceneCheckpoint, label: str) -> np.ndarray:
+        """A rendered view as a uint8 frame; one with NaN or Inf pixels stops the job before it is written."""
+        what = f"{scene.origin}: frame {self.done + 1} of {label}"
+        check_finite_image(rendered.rgb if self.config.output == "rgb" else rendered.depth, what)
         if self.config.output == "rgb":
             return to_uint8(rendered.rgb)
         bounds = scene.meta.model_bounds()

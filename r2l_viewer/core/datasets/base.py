@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from ..cameras import Intrinsics, focus_point, pose_angles
+from ..errors import UserError
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A dataset folder or file is missing or malformed; the message names the file and what is wrong."""
 
 

@@ -71,7 +71,7 @@ def _albedo(style: str, points: torch.Tensor, normals: torch.Tensor) -> torch.Te
         on = (normals[:, 2].abs() < 0.25).float()[:, None]
         return on * torch.tensor([0.98, 0.9, 0.2]) + (1 - on) * torch.tensor([0.2, 0.75, 0.3])
     if style == "stripes":
-        on = (torch.floor((x + y) * 4) % 2)[:, None]
+        on = albedo_is_marked(style, points).float()[:, None]
         return on * torch.tensor([0.85, 0.2, 0.25]) + (1 - on) * torch.tensor([0.95, 0.92, 0.85])
     line = ((z * 5) % 1.0 < 0.18).float()[:, None]
     return line * torch.tensor([0.2, 0.1, 0.3]) + (1 - line) * torch.tensor([0.6, 0.35, 0.85])
@@ -94,6 +94,20 @@ def trace(origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
             rgba[rays[sel], :3] = (_albedo(style, points, normals) * shade).clamp(0, 1)
             rgba[rays[sel], 3] = 1.0
     return rgba
+
+
+def trace_depth(origins: torch.Tensor, directions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact ray parameter t [N] of the first surface along rays [N, 3] (inf where they miss the object), and
+    the index [N] of the primitive hit (into SPHERES + BOXES; -1 where none)."""
+    t_min, nearest = torch.stack([hit(origins, directions) for hit, _, _ in _primitives()], dim=-1).min(dim=-1)
+    return t_min, torch.where(torch.isfinite(t_min), nearest, torch.full_like(nearest, -1))
+
+
+def albedo_is_marked(style: str, points: torch.Tensor) -> torch.Tensor:
+    """Where a texture of `style` ('stripes': the box's red stripes) takes its marked colour at points [N, 3]."""
+    if style != "stripes":
+        raise ValueError(f"no marked colour known for {style!r}")
+    return (torch.floor((points[:, 0] + points[:, 1]) * 4) % 2) == 1
 
 
 def render_demo_views(poses: torch.Tensor, intrinsics: Intrinsics, supersample: int = 2) -> torch.Tensor:

@@ -22,12 +22,6 @@ KIND_WORDS = {
                  "shell (scene contraction, as in mip-NeRF 360 and nerfacto)",
     "forward": "a forward-facing scene in NDC space (as LLFF scenes are)",
 }
-DEPTH_UNITS = {
-    "object": "scene units (the ray parameter t: distance along the view axis)",
-    "unbounded": "scene units along the contracted ray: true distance near the cameras, squashed beyond them "
-                 "(infinity at 8 radii of the capture's region)",
-    "forward": "NDC depth (0 at the near plane, 1 at infinity)",
-}
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import torch
 
 from ..config import from_dict, to_dict
+from ..finite import first_non_finite
 from .base import RenderOutput, parameter_count
 from .grid import GridConfig, GridTeacher
-from .nerf import NerfConfig, VanillaNerf, load_nerf_pytorch
+from .nerf import NerfConfig, VanillaNerf
+from .nerf_pytorch import load_nerf_pytorch
 from .student import Student, StudentConfig
+from ..errors import UserError
 
 MODEL_CLASSES = {"student": (Student, StudentConfig), "nerf": (VanillaNerf, NerfConfig), "grid": (GridTeacher, GridConfig)}
 TEACHER_KINDS = ("grid", "nerf")
 
 
-class ModelRecordError(ValueError):
+class ModelRecordError(UserError):
     """A stored model record is incomplete or does not fit its network."""
 
 
@@ -34,9 +37,19 @@ def model_record(model: torch.nn.Module) -> dict:
     return {"kind": model.kind, "config": to_dict(model.config), "weights": weights}
 
 
+def _check_finite_weights(kind: str, weights: dict) -> None:
+    name = first_non_finite(weights) if isinstance(weights, dict) else None
+    if name is not None:
+        role = "student" if kind == "student" else f"{kind} teacher"
+        raise ModelRecordError(f"the {role}'s weights hold non-finite values (NaN or Inf) in {name}: the file is "
+                               "damaged or its training diverged; train it again")
+
+
 def model_from_record(record: dict, device: torch.device | str = "cpu") -> torch.nn.Module:
-    """Rebuild a model from `model_record` output, in eval mode on `device`."""
+    """Rebuild a model from `model_record` output, in eval mode on `device`; weights holding NaN or Inf are
+    refused."""
     try:
+        _check_finite_weights(record["kind"], record["weights"])
         model = build_model(record["kind"], record["config"])
         model.load_state_dict(record["weights"])
     except KeyError as exc:

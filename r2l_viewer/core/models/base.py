@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..rays import NdcSpace, to_ndc
+from ..rays import PIXEL_CENTRE, NdcSpace, to_ndc
 
 
 @dataclass
@@ -24,6 +24,12 @@ def model_space_rays(ndc: dict | None, origins: torch.Tensor, directions: torch.
     if ndc is None:
         return origins, directions
     return to_ndc(origins, directions, NdcSpace.from_dict(ndc))
+
+
+def pixel_offset(model: torch.nn.Module) -> float:
+    """Where in its pixel a model's image rays pass (its config's `pixel_offset`): 0.5, the centre, for every model
+    but a NeRF imported from nerf-pytorch, whose rays pass through pixel corners (0)."""
+    return float(getattr(getattr(model, "config", None), "pixel_offset", PIXEL_CENTRE))
 
 
 def parameter_count(model: torch.nn.Module) -> int:

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import UserError
+
 INIT_STD = 0.1  # features start as small noise, so every texel gets a gradient from the first step
 
 
@@ -45,7 +47,7 @@ class FeatureGrids(nn.Module):
     def __init__(self, planes: tuple, volumes: tuple, channels: int, combine: str = "concat"):
         super().__init__()
         if combine not in COMBINES:
-            raise ValueError(f"unknown plane combination {combine!r}; expected one of {', '.join(COMBINES)}")
+            raise UserError(f"unknown plane combination {combine!r}; expected one of {', '.join(COMBINES)}")
         self.channels, self.combine = channels, combine
         start = 1.0 if combine == "product" else 0.0  # products of noise around 1, not of noise around 0
         self.planes = nn.ParameterList(

@@ -13,7 +13,7 @@ from ..config import param
 from ..contraction import DEPTH_SPAN, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
 from ..rays import intersect_aabb
-from ..volume import alpha_from_density, composite, uniform, weights_from_alpha
+from ..volume import alpha_from_density, composite, termination_depth, uniform, weights_from_alpha
 from .base import RenderOutput, model_space_rays
 from .voxels import SparseVoxels
 
@@ -58,6 +58,7 @@ class GridTeacher(nn.Module):
     """Sparse voxel tables of density and features over a box, interpolated trilinearly along each ray."""
 
     kind = "grid"
+    depth_statistic = "median"  # how a ray's depth is read from its weights (core/volume.py DEPTH_STATISTICS)
 
     def __init__(self, config: GridConfig):
         super().__init__()
@@ -258,7 +259,7 @@ class GridTeacher(nn.Module):
         rgb_live = self._colour(features, directions, ray_idx[visible], image)
         colours = torch.zeros(n * s, 3, device=t.device, dtype=rgb_live.dtype).index_put((flat_idx[visible],), rgb_live)
         rgb, opacity = composite(weights, colours.reshape(n, s, 3), self.background)
-        depth = (weights * t).sum(-1) + (1.0 - opacity).clamp_min(0) * far
+        depth = termination_depth(self.depth_statistic, weights, t, far)
         if cfg.contraction is not None:  # path length in radii -> scene units
             depth = depth * self.space().radius
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras={"alpha": alpha_live})

@@ -1,9 +1,8 @@
-"""The vanilla NeRF teacher of the paper (coarse + fine MLPs, hierarchical sampling) and a nerf-pytorch loader."""
+"""The paper's vanilla NeRF teacher (coarse + fine MLPs, hierarchical sampling), shaped as nerf-pytorch's networks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -15,13 +14,15 @@ from ..volume import (
     alpha_from_density,
     normal,
     composite,
-    expected_depth,
+    jitter_in_bins,
+    termination_depth,
     sample_distances,
     sample_pdf,
     stratified_samples,
     weights_from_alpha,
 )
-from .base import RenderOutput, model_space_rays
+from ..errors import UserError
+from .base import PIXEL_CENTRE, RenderOutput, model_space_rays
 
 
 @dataclass
@@ -36,6 +37,12 @@ class NerfConfig:
     coarse_samples: int = param(64, "stratified samples per ray for the coarse network", min=2, max=1024)
     fine_samples: int = param(128, "importance samples per ray added for the fine network (0: coarse only)", min=0, max=1024)
     density_noise: float = param(0.0, "std of noise added to raw density while training (regularises)", min=0.0)
+    view_directions: bool = param(True, "colour depends on the view direction (nerf-pytorch's use_viewdirs)")
+    fine_depth: int = param(0, "linear layers of the fine network's trunk (0: as `depth`)", min=0, max=32)
+    fine_width: int = param(0, "neurons per fine trunk layer (0: as `width`)", min=0, max=2048)
+    lindisp: bool = param(False, "coarse samples evenly spaced in inverse depth instead of depth (not in NDC)")
+    pixel_offset: float = param(PIXEL_CENTRE, "where in its pixel an image ray passes: 0.5 the centre, 0 the corner "
+                                "(nerf-pytorch's get_rays; set by import-nerf)", min=0.0, max=1.0, scene=True)
     near: float = param(2.0, "near bound of the ray samples", min=0.0, scene=True)
     far: float = param(6.0, "far bound of the ray samples", min=0.0, scene=True)
     background: tuple = param((1.0, 1.0, 1.0), "colour behind the scene", scene=True)
@@ -43,29 +50,39 @@ class NerfConfig:
 
 
 class NerfMLP(nn.Module):
-    """One NeRF network; module names match nerf-pytorch so its state dicts load unchanged."""
+    """One NeRF network; module names match nerf-pytorch so its state dicts load unchanged. `depth` and `width`
+    default to the config's (the fine network may have its own). Without view directions the trunk ends in
+    nerf-pytorch's `output_linear` (4 raw values, 5 when a fine network exists; the fifth is unused) and its
+    unused `views_linears` is kept so that its checkpoints load."""
 
-    def __init__(self, cfg: NerfConfig):
+    def __init__(self, cfg: NerfConfig, depth: int = 0, width: int = 0):
         super().__init__()
+        depth, width = depth or cfg.depth, width or cfg.width
         in_pos = encoded_dim(3, cfg.position_frequencies)
-        in_dir = encoded_dim(3, cfg.direction_frequencies)
+        in_dir = encoded_dim(3, cfg.direction_frequencies) if cfg.view_directions else 0
         self.cfg, self.in_pos = cfg, in_pos
-        layers = [nn.Linear(in_pos, cfg.width)]
-        for i in range(cfg.depth - 1):
-            layers.append(nn.Linear(cfg.width + (in_pos if i == cfg.skip else 0), cfg.width))
+        layers = [nn.Linear(in_pos, width)]
+        for i in range(depth - 1):
+            layers.append(nn.Linear(width + (in_pos if i == cfg.skip else 0), width))
         self.pts_linears = nn.ModuleList(layers)
-        self.views_linears = nn.ModuleList([nn.Linear(in_dir + cfg.width, cfg.width // 2)])
-        self.feature_linear = nn.Linear(cfg.width, cfg.width)
-        self.alpha_linear = nn.Linear(cfg.width, 1)
-        self.rgb_linear = nn.Linear(cfg.width // 2, 3)
+        self.views_linears = nn.ModuleList([nn.Linear(in_dir + width, width // 2)])
+        if cfg.view_directions:
+            self.feature_linear = nn.Linear(width, width)
+            self.alpha_linear = nn.Linear(width, 1)
+            self.rgb_linear = nn.Linear(width // 2, 3)
+        else:
+            self.output_linear = nn.Linear(width, 5 if cfg.fine_samples > 0 else 4)
 
-    def forward(self, pos_enc: torch.Tensor, dir_enc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw (rgb logits [M, 3], density logit [M]) for encoded positions and directions."""
+    def forward(self, pos_enc: torch.Tensor, dir_enc: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw (rgb logits [M, 3], density logit [M]) for encoded positions and directions (None without them)."""
         h = pos_enc
         for i, layer in enumerate(self.pts_linears):
             h = F.relu(layer(h))
             if i == self.cfg.skip:
                 h = torch.cat([pos_enc, h], dim=-1)
+        if not self.cfg.view_directions:
+            raw = self.output_linear(h)
+            return raw[:, :3], raw[:, 3]
         density = self.alpha_linear(h)[:, 0]
         h = torch.cat([self.feature_linear(h), dir_enc], dim=-1)
         for layer in self.views_linears:
@@ -77,12 +94,13 @@ class VanillaNerf(nn.Module):
     """Coarse and fine NeRF networks with hierarchical sampling; rays in, rgb/depth/opacity out."""
 
     kind = "nerf"
+    depth_statistic = "median"  # how a ray's depth is read from its weights (core/volume.py DEPTH_STATISTICS)
 
     def __init__(self, config: NerfConfig):
         super().__init__()
         self.config = config
         self.coarse = NerfMLP(config)
-        self.fine = NerfMLP(config) if config.fine_samples > 0 else None
+        self.fine = NerfMLP(config, config.fine_depth, config.fine_width) if config.fine_samples > 0 else None
         self.register_buffer("background", torch.tensor(config.background, dtype=torch.float32), persistent=False)
 
     @property
@@ -105,7 +123,10 @@ class VanillaNerf(nn.Module):
         points = origins[:, None, :] + t[..., None] * directions[:, None, :]
         n, s = t.shape
         pos_enc = positional_encoding(points.reshape(-1, 3), cfg.position_frequencies)
-        dir_enc = positional_encoding(viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3), cfg.direction_frequencies)
+        dir_enc = None
+        if cfg.view_directions:
+            per_sample = viewdirs[:, None, :].expand(n, s, 3).reshape(-1, 3)
+            dir_enc = positional_encoding(per_sample, cfg.direction_frequencies)
         rgb_raw, density_raw = net(pos_enc, dir_enc)
         if randomize and cfg.density_noise > 0:
             density_raw = density_raw + cfg.density_noise * normal(density_raw.shape, density_raw.device, generator)
@@ -114,13 +135,20 @@ class VanillaNerf(nn.Module):
         rgb, opacity = composite(weights, torch.sigmoid(rgb_raw).reshape(n, s, 3), self.background)
         return rgb, opacity, weights
 
+    def _coarse_samples(self, n_rays: int, device, randomize: bool, generator) -> torch.Tensor:
+        """Coarse ray parameters t [N, S] from near to far, evenly spaced in depth, or in inverse depth with
+        `lindisp` (as nerf-pytorch, which ignores lindisp in NDC space)."""
+        cfg = self.config
+        if not cfg.lindisp or cfg.ndc is not None:
+            return stratified_samples(cfg.near, cfg.far, n_rays, cfg.coarse_samples, device, generator, randomize)
+        t = 1.0 / stratified_samples(1.0 / cfg.near, 1.0 / cfg.far, n_rays, cfg.coarse_samples, device)
+        return jitter_in_bins(t, generator) if randomize else t
+
     def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
         cfg = self.config
         viewdirs = directions / directions.norm(dim=-1, keepdim=True)  # from world rays, before any NDC warp
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
-        t = stratified_samples(
-            cfg.near, cfg.far, origins.shape[0], cfg.coarse_samples, origins.device, generator, jitter=randomize
-        )
+        t = self._coarse_samples(origins.shape[0], origins.device, randomize, generator)
         rgb, opacity, weights = self._shade(self.coarse, origins, directions, viewdirs, t, randomize, generator)
         extras = {"coarse_rgb": rgb}
         if self.fine is not None:
@@ -128,33 +156,9 @@ class VanillaNerf(nn.Module):
             t_fine = sample_pdf(mids, weights[:, 1:-1], cfg.fine_samples, generator, deterministic=not randomize)
             t, _ = torch.sort(torch.cat([t, t_fine.detach()], dim=-1), dim=-1)
             rgb, opacity, weights = self._shade(self.fine, origins, directions, viewdirs, t, randomize, generator)
-        depth = expected_depth(weights, t, cfg.far)  # what the ray does not hit counts as far, as in the grid teacher
+        depth = termination_depth(self.depth_statistic, weights, t, cfg.far)  # as the grid teacher's
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
 
-class NerfWeightsError(ValueError):
+class NerfWeightsError(UserError):
     """A nerf-pytorch checkpoint could not be read or does not fit the network."""
-
-
-def load_nerf_pytorch(path: str | Path, config: NerfConfig | None = None) -> VanillaNerf:
-    """A VanillaNerf with the weights of a nerf-pytorch `.tar` (network_fn_state_dict, network_fine_state_dict)."""
-    path = Path(path)
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise NerfWeightsError(f"{path}: no such file") from None
-    except Exception as exc:  # the loader raises many kinds for files that are not torch checkpoints
-        raise NerfWeightsError(f"{path}: not a readable nerf-pytorch checkpoint ({type(exc).__name__})") from None
-    if not isinstance(data, dict) or "network_fn_state_dict" not in data:
-        raise NerfWeightsError(f"{path}: has no 'network_fn_state_dict'; is it a nerf-pytorch checkpoint?")
-    fine_state = data.get("network_fine_state_dict")
-    config = config or NerfConfig(fine_samples=128 if fine_state else 0)
-    model = VanillaNerf(config)
-    try:
-        model.coarse.load_state_dict(data["network_fn_state_dict"])
-        if model.fine is not None:
-            model.fine.load_state_dict(fine_state if fine_state else data["network_fn_state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        raise NerfWeightsError(f"{path}: weights do not fit the network ({first[1].strip() if len(first) > 1 else first[0]})") from None
-    return model

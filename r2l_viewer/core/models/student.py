@@ -14,6 +14,7 @@ from torch import nn
 from ..config import param
 from ..contraction import OUTER, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
+from ..errors import UserError
 from ..occupancy import dilate, occupied_span, pack_bits, unpack_bits
 from ..rays import intersect_aabb
 from ..volume import stratified_samples
@@ -113,7 +114,7 @@ class Student(nn.Module):
         super().__init__()
         self.config = config
         if config.encoding not in ENCODINGS:
-            raise ValueError(f"unknown student encoding {config.encoding!r}; expected one of {', '.join(ENCODINGS)}")
+            raise UserError(f"unknown student encoding {config.encoding!r}; expected one of {', '.join(ENCODINGS)}")
         if config.encoding == "grid":
             self.grids = FeatureGrids(tuple(config.grid_planes), tuple(config.grid_volumes), config.grid_channels,
                                       config.grid_combine)

@@ -85,29 +85,6 @@ class SparseVoxels(nn.Module):
         nx, ny, nz = self.shape
         return values.T.reshape(1, values.shape[1], nz, ny, nx)
 
-    def neighbour_pairs(self) -> torch.Tensor:
-        """Rows [P, 2] of allocated voxels that are lattice neighbours along x, y or z (cached per allocation)."""
-        cached = getattr(self, "_pairs", None)
-        if cached is not None and cached[0] is self.cells:
-            return cached[1]
-        nx, ny, nz = self.shape
-        grid = self.cells.long().reshape(nz, ny, nx)
-        pairs = []
-        for a, b in ((grid[:, :, 1:], grid[:, :, :-1]), (grid[:, 1:, :], grid[:, :-1, :]), (grid[1:], grid[:-1])):
-            both = (a >= 0) & (b >= 0)
-            pairs.append(torch.stack([a[both], b[both]], dim=-1))
-        result = torch.cat(pairs)
-        self._pairs = (self.cells, result)
-        return result
-
-    def total_variation(self, name: str) -> torch.Tensor:
-        """Mean squared difference of a channel between neighbouring allocated voxels (a smoothness prior)."""
-        pairs = self.neighbour_pairs()
-        table = getattr(self, name)
-        if pairs.numel() == 0:
-            return table.sum() * 0.0
-        return (table[pairs[:, 0]] - table[pairs[:, 1]]).pow(2).sum(dim=-1).mean()
-
     @torch.no_grad()
     def keep_only(self, keep: torch.Tensor) -> None:
         """Free every voxel outside `keep` [V] (its values revert to the fill). Parameters are replaced."""

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 import torch
@@ -9,12 +10,15 @@ import torch
 from trainers.bench.run import run_bench
 from trainers.bench.table import print_table
 from trainers.cli.bench import main
-from trainers.bench.measure import frame_times, matmul_rate
+from trainers.bench.ceiling import LayerProducts, gemm_ceiling, layer_shapes
+from trainers.bench.measure import frame_times
 from trainers.jobs.distill import student_config_for
 from trainers.jobs.evaluate import stored_bytes
 from trainers.presets import get_preset
 from trainers.storage.scene_io import model_entry
 from r2l_viewer.core.checkpoint import load_scene, save_scene
+from r2l_viewer.core.chunk_team import ChunkTeam
+from r2l_viewer.core.metrics import flops_per_ray
 from r2l_viewer.core.models import Student, StudentConfig
 
 from tests.trainers.conftest import copy_scene
@@ -23,9 +27,26 @@ SMALL_GRID_STUDENT = StudentConfig(points_per_ray=4, encoding="grid", grid_plane
                                    blocks=1)
 
 
-def test_matmul_rate_is_a_plausible_number():
-    rate = matmul_rate(torch.device("cpu"), size=256, seconds=0.2)
-    assert 1e8 < rate < 1e13
+def test_the_ceiling_runs_exactly_the_students_matrix_products():
+    student = Student(StudentConfig())
+    shapes = layer_shapes(student)
+    assert len(shapes) == 88 and shapes[0] == (1008, 256) and shapes[-1] == (256, 3)
+    assert LayerProducts(shapes, rows=64, device=torch.device("cpu")).flops / 64 == flops_per_ray(student)
+
+
+def test_the_ceiling_is_measured_on_torchs_threads_and_on_a_team():
+    student = Student(StudentConfig(points_per_ray=4, frequencies=2, width=32, blocks=2))
+    alone = gemm_ceiling(student, 256, torch.device("cpu"), seconds=0.05)
+    team = ChunkTeam(2)
+    try:
+        together = gemm_ceiling(student, 256, torch.device("cpu"), team, seconds=0.05)
+    finally:
+        team.close()
+    assert 1e7 < alone < 1e13 and 1e7 < together < 1e13
+
+
+def printed_shares(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)%", text)]
 
 
 def test_estimated_frames_scale_the_time_of_a_share_of_the_rays():
@@ -36,12 +57,19 @@ def test_estimated_frames_scale_the_time_of_a_share_of_the_rays():
     assert all(t > 0 for t in full + part)
 
 
-def test_bench_reports_every_headline_figure(taught_scene):
+def test_bench_reports_every_headline_figure(taught_scene, capsys):
     folder, _, _ = taught_scene
     result = run_bench(torch.device("cpu"), quick=True, scene_path=folder / "scene.ckpt", resolutions=(16,))
     assert result["headline_resolution"] == [16, 16]
-    assert result["speedup_vs_nerf"] > 1.0
-    assert 0.0 < result["student_matmul_fraction"] <= 1.5
+    rows = result["speedup_rows"]
+    assert rows["plain"]["student_path"] == "Student.forward" and rows["plain"]["nerf_path"] == "VanillaNerf.forward"
+    assert rows["fastest"]["student_path"] == result["headline_path"]
+    assert rows["fastest"]["nerf_ms_per_frame"] <= rows["plain"]["nerf_ms_per_frame"]
+    assert result["speedup_vs_nerf"] == rows["fastest"]["speedup"] > 1.0
+    fraction = result["student_matmul_fraction"]
+    assert (0.0 < fraction <= 1.0) if fraction is not None else result["student_matmul_error"]
+    for row in result["renders"]["student_paper"]["frames"].values():
+        assert row["ceiling_flops_per_s"] > 0 and ("measurement_error" in row or row["matmul_fraction"] <= 1.0)
     assert set(result["renders"]) == {"student_paper", "student_tiny", "nerf", "grid"}
     assert result["renders"]["student_paper"]["flops_per_ray"] == pytest.approx(11.79e6, rel=1e-3)
     assert result["renders"]["nerf"]["frames"]["16"]["estimated_from_ray_share"] == 0.05
@@ -68,6 +96,10 @@ def test_bench_reports_every_headline_figure(taught_scene):
     assert facts["bytes_on_disk"] == {"student_tiny": None,
                                       "grid": stored_bytes(load_scene(folder / "scene.ckpt").teacher)}
     json.dumps(result)  # plain values only
+    print_table(result)
+    printed = capsys.readouterr().out
+    assert "plain forward vs plain forward" in printed and "fastest path vs fastest path" in printed
+    assert max(printed_shares(printed)) <= 100.0, printed
 
 
 def scene_with_grid_student(taught_scene, tmp_path):
@@ -112,6 +144,7 @@ def test_bench_measures_a_grid_encoded_tiny_student(taught_scene, tmp_path, monk
     assert "student_tiny: scene (finetuned), grid encoding (planes 8/16 x 2 channels)" in printed
     assert f"tiny student {sizes['student_tiny'] / 1e6:.2f} MB, grid teacher {sizes['grid'] / 1e6:.2f} MB" in printed
     assert "smaller on disk than the grid teacher" in printed
+    assert max(printed_shares(printed)) <= 100.0, printed
     onnx_row = result["student_tiny_onnx"]  # the scene's own grid student through onnxruntime, next to torch
     assert onnx_row["encoding"] == "grid" and onnx_row["frames"]["16"]["max_abs_error"] <= 1e-4
     assert "tiny student at 16, onnxruntime" in printed

@@ -1,8 +1,12 @@
 """The bench's verdicts on issue 5's targets: met, missed, or not measured, from the figures of one run."""
 
+import re
+
 import torch
 
-from trainers.bench.run import choose_headline
+from trainers.bench.ceiling import share_of_ceiling
+from trainers.bench.headline import choose_headline
+from trainers.bench.table import print_table
 from trainers.bench.targets import check_targets
 
 
@@ -82,16 +86,59 @@ def test_cuda_targets_take_the_fastest_path_and_say_what_was_not_measured():
                               "bf16_psnr_change_db": False}
 
 
-def test_a_bf16_path_that_costs_psnr_is_not_the_headline():
-    renders = {"student_paper": {"flops_per_ray": 1e6, "frames": {"100": {"ms_per_frame": 10.0}}},
-               "nerf": {"frames": {"100": {"ms_per_frame": 600.0}}}}
-    variants = {"100": {"fp32": {"ms_per_frame": 8.0, "precision": "fp32"},
-                        "bf16": {"ms_per_frame": 3.0, "precision": "bf16"}}}
-    costly = {"matmul_flops_per_s": 1e12, "matmul_flops_per_s_bf16": 4e12, "precision_change": {"psnr_change_db": 0.2}}
-    choose_headline(costly, renders, variants, 100, with_nerf=True)
-    assert costly["headline_ms_per_frame"] == 8.0 and costly["speedup_vs_nerf"] == 75.0
-    assert costly["student_matmul_fraction"] == 1e6 * 100 * 100 / 0.008 / 1e12
-    cheap = {"matmul_flops_per_s": 1e12, "matmul_flops_per_s_bf16": 4e12, "precision_change": {"psnr_change_db": 0.01}}
-    choose_headline(cheap, renders, variants, 100, with_nerf=True)
+def paper_renders():
+    return {"student_paper": {"flops_per_ray": 1e6, "frames": {"100": {"ms_per_frame": 10.0}}},
+            "nerf": {"frames": {"100": {"ms_per_frame": 600.0, "team_ms_per_frame": 500.0}}}}
+
+
+def test_a_bf16_path_that_costs_the_paper_network_psnr_is_not_the_headline():
+    variants = {"100": {"fp32": {"ms_per_frame": 8.0, "precision": "fp32", "flops_per_s": 1.25e12,
+                                 "ceiling_flops_per_s": 2e12},
+                        "bf16": {"ms_per_frame": 3.0, "precision": "bf16", "flops_per_s": 1e6 * 1e4 / 0.003,
+                                 "ceiling_flops_per_s": 8e12}}}
+    costly = {"paper_bf16": {"psnr_change_db": -0.2}, "precision_change": {"psnr_change_db": 0.0}}
+    choose_headline(costly, paper_renders(), variants, 100, with_nerf=True)
+    assert costly["headline_ms_per_frame"] == 8.0 and costly["student_matmul_fraction"] == 1.25e12 / 2e12
+    assert costly["speedup_vs_nerf"] == 500.0 / 8.0  # the NeRF's fastest path against the student's
+    cheap = {"paper_bf16": {"psnr_change_db": -0.01}, "precision_change": {"psnr_change_db": -3.0}}
+    choose_headline(cheap, paper_renders(), variants, 100, with_nerf=True)
     assert cheap["headline_ms_per_frame"] == 3.0 and cheap["headline_precision"] == "bf16"
-    assert cheap["student_matmul_fraction"] == 1e6 * 100 * 100 / 0.003 / 4e12  # against the bf16 rate
+    assert cheap["student_matmul_fraction"] == variants["100"]["bf16"]["flops_per_s"] / 8e12  # its own ceiling
+
+
+def test_both_speedup_rows_compare_like_with_like():
+    variants = {"fused_cpu": {"100": {"ms_per_frame": 4.0, "flops_per_s": 1.0, "ceiling_flops_per_s": 2.0}}}
+    result = {}
+    choose_headline(result, paper_renders(), variants, 100, with_nerf=True)
+    plain, fastest = result["speedup_rows"]["plain"], result["speedup_rows"]["fastest"]
+    assert (plain["student_path"], plain["nerf_path"], plain["speedup"]) == ("Student.forward",
+                                                                             "VanillaNerf.forward", 60.0)
+    assert fastest["student_path"].startswith("fused CPU path") and fastest["nerf_path"].endswith("chunk_team.py)")
+    assert fastest["speedup"] == result["speedup_vs_nerf"] == 125.0
+
+
+def test_a_share_above_the_ceiling_is_a_measurement_error_never_a_share(capsys):
+    variants = {"fused_cpu": {"100": {"ms_per_frame": 4.0, **share_of_ceiling(2.1e11, 2e11)}}}
+    renders = paper_renders()
+    renders["student_paper"]["frames"]["100"].update(rays_per_s=1e6, **share_of_ceiling(1e12, 0.9e12))
+    renders["nerf"].update(flops_per_ray=None)
+    renders["nerf"]["frames"]["100"]["rays_per_s"] = 1.7e4
+    result = {"device": "cpu", "torch": "x", "dtype": "float32", "quick": True, "ceiling": "note",
+              "renders": renders, "speedups": {}, "student_tiny_model": {
+                  "source": "tiny preset", "description": "d", "encoding": "frequency",
+                  "bytes_on_disk": {"student_tiny": None, "grid": None}},
+              "training": {}, "student_paper_variants": variants, "student_tiny_onnx": {"skipped": "not here"}}
+    choose_headline(result, result["renders"], variants, 100, with_nerf=True)
+    assert result["student_matmul_fraction"] is None and "above its own ceiling" in result["student_matmul_error"]
+    result["targets"] = check_targets(result, torch.device("cpu"))
+    share_row = next(row for row in result["targets"] if row["key"] == "student_matmul_fraction")
+    assert share_row["met"] is None and share_row["error"]
+    print_table(result)
+    printed = capsys.readouterr().out
+    assert "MEASUREMENT ERROR" in printed
+    assert all(float(x) <= 100.0 for x in re.findall(r"(\d+(?:\.\d+)?)%", printed)), printed
+
+
+def test_a_share_above_one_handed_to_the_targets_is_an_error_not_met():
+    rows = check_targets({"student_matmul_fraction": 1.05}, torch.device("cpu"))
+    assert rows[1]["met"] is None and rows[1]["measured"] is None and rows[1]["error"]

@@ -6,6 +6,10 @@ import dataclasses
 import pytest
 
 from r2l_viewer.core.checkpoint import atomic_save, load_payload, load_scene
+from r2l_viewer.core.config import to_dict
+from trainers.configs import TeacherConfig
+from trainers.storage.resume import resumed_config
+from trainers.storage.workspace import JobError
 from trainers.cli import train as cli
 from trainers.cli.train import main
 from trainers.events import DONE, LOG, PROGRESS, STOPPED
@@ -109,3 +113,13 @@ def _saved_preset(state: dict):
     preset = tiny_preset()
     preset.distill = dataclasses.replace(preset.distill, steps=state["config"]["steps"])
     return preset
+
+
+@pytest.mark.parametrize("given", [None, frozenset()])
+def test_a_teacher_run_saved_with_the_removed_tv_weight_continues_without_it(given):
+    """`teacher.tv_weight` was read by nothing and is gone: states saved with it resume, the key dropped."""
+    saved = to_dict(TeacherConfig(steps=77)) | {"tv_weight": 1e-5}
+    adopted = resumed_config("teacher", TeacherConfig(steps=77), saved, given)
+    assert adopted == TeacherConfig(steps=77)
+    with pytest.raises(JobError, match="--teacher.steps 77 saved, 5 given"):  # other settings are still checked
+        resumed_config("teacher", TeacherConfig(steps=5), saved, given=None)
