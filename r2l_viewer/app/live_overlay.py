@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from r2l_viewer.core.config import to_dict
+from r2l_viewer.core.view_ranges import view_ranges
 from trainers.configs import PseudoConfig
-from trainers.training.views import view_ranges
 
 LIMIT_NOTES = {"zoom": "zoom limit: the student learnt views from this range only",
                "elevation": "tilt limit: the student learnt views from these heights only"}

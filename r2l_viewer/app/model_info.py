@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from r2l_viewer.core.metrics import FLOPS_DEFINITION, scene_flops_per_ray
+from r2l_viewer.core.model_text import human_bytes, saved_bytes, stage_text, student_encoding_text
 from r2l_viewer.core.models import parameter_count
-from trainers.jobs.evaluate import human_bytes, student_encoding_text
-from trainers.inspection import serialized_bytes
-from trainers.storage.scene_io import stage_text
 
 PAPER_NERF_FLOPS = 303.82e6  # the paper's vanilla NeRF teacher per ray (`r2l-train describe` counts the same)
 
@@ -16,7 +14,7 @@ def describe(model, scene) -> dict | None:
     camera) of a model, or None when there is none."""
     if model is None:
         return None
-    return {"params": parameter_count(model), "bytes": serialized_bytes(model),
+    return {"params": parameter_count(model), "bytes": saved_bytes(model.state_dict()),
             "flops": scene_flops_per_ray(model, scene)}
 
 
