@@ -9,9 +9,9 @@ import numpy as np
 from PyQt6.QtCore import Qt
 
 from r2l_viewer.app import saving
-from r2l_viewer.app.job_text import in_viewer_words
-from r2l_viewer.app.model_info import history_rows
-from r2l_viewer.app.pacing import FpsMeter
+from r2l_viewer.app.panels.job_text import in_viewer_words
+from r2l_viewer.app.panels.model_info import history_rows
+from r2l_viewer.app.canvas.pacing import FpsMeter
 from r2l_viewer.core import plain_files
 from trainers.storage.resume import conflict_error, resumable_note
 

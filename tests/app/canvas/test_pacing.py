@@ -2,8 +2,8 @@
 
 import threading
 
-from r2l_viewer.app.mailbox import LatestMailbox
-from r2l_viewer.app.pacing import DynamicResolution, FpsMeter, RollingMedian, scaled_size
+from r2l_viewer.app.workers.mailbox import LatestMailbox
+from r2l_viewer.app.canvas.pacing import DynamicResolution, FpsMeter, RollingMedian, scaled_size
 
 
 def test_mailbox_keeps_only_the_newest_request():

@@ -14,11 +14,11 @@ from trainers.events import DONE, LOG, PROGRESS, SAVED, STOPPED, VALIDATION
 from trainers.jobs.pipeline import finished
 from trainers.storage.workspace import RunContext, Workspace
 
-from .dialogs import ask
-from .job_text import in_viewer_words
-from .job_thread import JobThread, report_failure
-from .plots import TrainingPlots
-from .train_settings import TrainSettings
+from r2l_viewer.app.dialogs import ask
+from r2l_viewer.app.panels.job_text import in_viewer_words
+from r2l_viewer.app.workers.job_thread import JobThread, report_failure
+from r2l_viewer.app.panels.plots import TrainingPlots
+from r2l_viewer.app.panels.train_settings import TrainSettings
 
 JOB_BUTTONS = {"teacher": "Train teacher", "distill": "Distill", "finetune": "Finetune"}
 IDLE_FORMAT = "no job running"

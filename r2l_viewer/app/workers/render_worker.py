@@ -23,8 +23,8 @@ from r2l_viewer.core.precision import resolve_precision, to_host
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.render import model_device, render_rays
 
-from .mailbox import LatestMailbox
-from .view_modes import Pass
+from r2l_viewer.app.workers.mailbox import LatestMailbox
+from r2l_viewer.app.canvas.view_modes import Pass
 
 CPU_CHUNK = 4096  # rays per model call on a CPU: small enough that activations stay in cache
 CUDA_CHUNK = 1 << 18

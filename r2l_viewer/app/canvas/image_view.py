@@ -7,7 +7,7 @@ from PyQt6.QtCore import QRect, QSize, Qt
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from .overlay import BACKGROUND, draw_centered_message, fitted_rect, to_qimage
+from r2l_viewer.app.canvas.overlay import BACKGROUND, draw_centered_message, fitted_rect, to_qimage
 
 CAPTION_HEIGHT = 18
 

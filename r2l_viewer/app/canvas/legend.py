@@ -10,8 +10,8 @@ from PyQt6.QtWidgets import QWidget
 
 from r2l_viewer.core.colormap import heat, turbo
 
-from .overlay import overlay_font, to_qimage
-from .view_modes import Legend
+from r2l_viewer.app.canvas.overlay import overlay_font, to_qimage
+from r2l_viewer.app.canvas.view_modes import Legend
 
 SIZE = (230, 52)
 MARGIN = 8

@@ -6,7 +6,7 @@ import time
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 
-from .bindings import fly_keys
+from r2l_viewer.app.bindings import fly_keys
 
 TICK_MS = 30  # how often held keys move the camera
 MAX_STEP_S = 0.1  # a late tick (a busy GUI thread) moves at most this long, never a jump

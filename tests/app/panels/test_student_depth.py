@@ -7,7 +7,7 @@ import dataclasses
 
 from PyQt6.QtWidgets import QCheckBox
 
-from r2l_viewer.app.model_info import shape_text
+from r2l_viewer.app.panels.model_info import shape_text
 
 
 def test_the_distill_form_has_a_depth_check_box(make_window, scene_copy):

@@ -7,7 +7,7 @@ from html import escape
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from .model_info import describe, scene_rows
+from r2l_viewer.app.panels.model_info import describe, scene_rows
 
 
 class InfoPanel(QWidget):

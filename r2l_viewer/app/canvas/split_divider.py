@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QEvent, QObject, QRect, Qt, pyqtSignal
 from PyQt6.QtGui import QColor
 
-from .view_settings import DIVIDER_LIMITS
+from r2l_viewer.app.view_settings import DIVIDER_LIMITS
 
 GRAB_PIXELS = 6  # a press this close to the divider drags it instead of moving the camera
 LINE = (QColor(30, 30, 30), QColor(245, 245, 245), QColor(245, 245, 245), QColor(30, 30, 30))  # columns, left to right

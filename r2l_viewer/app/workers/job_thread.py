@@ -12,7 +12,7 @@ from r2l_viewer.core.models import model_from_record
 from trainers.events import PROGRESS, STOPPED
 from trainers.jobs.pipeline import make_job
 
-from .session import open_scene
+from r2l_viewer.app.session import open_scene
 
 BUG_NOTE = "a bug, not something you did: please report it with the traceback printed in the terminal"
 SNAPSHOT_SECONDS = 3.0  # how often the model being trained is copied out for the live view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from r2l_viewer.app.compare_worker import CompareRequest, CompareWorker, coarse_intrinsics
+from r2l_viewer.app.workers.compare_worker import CompareRequest, CompareWorker, coarse_intrinsics
 from r2l_viewer.app.session import open_scene
 from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.orbit import OrbitCamera

@@ -11,13 +11,13 @@ from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 from r2l_viewer.core.fly import SPEED_PER_RADIUS, FlyCamera
 from r2l_viewer.core.orbit import OrbitCamera
 from r2l_viewer.core.render import gives_depth
-from .fly_keys import FlyKeys
-from .live_overlay import overlay_lines, student_views
-from .pacing import DynamicResolution, FpsMeter, scaled_size
-from .render_worker import Frame, RenderRequest, RenderWorker
-from .saving import save_view_png
-from .view_modes import SceneModels, ViewPlan, legend_for, plan_view
-from .view_settings import ViewSettings
+from r2l_viewer.app.canvas.fly_keys import FlyKeys
+from r2l_viewer.app.canvas.live_overlay import overlay_lines, student_views
+from r2l_viewer.app.canvas.pacing import DynamicResolution, FpsMeter, scaled_size
+from r2l_viewer.app.workers.render_worker import Frame, RenderRequest, RenderWorker
+from r2l_viewer.app.saving import save_view_png
+from r2l_viewer.app.canvas.view_modes import SceneModels, ViewPlan, legend_for, plan_view
+from r2l_viewer.app.view_settings import ViewSettings
 
 REST_MS = 150  # no camera change for this long: render full resolution
 SPLIT_SHARE = 0.5  # in the split view each side gets this share of a moving frame's time

@@ -9,7 +9,7 @@ import dataclasses
 import re
 import time
 
-from r2l_viewer.app.compare_panel import STALE
+from r2l_viewer.app.panels.compare_panel import STALE
 from r2l_viewer.core.models.student import Student
 
 from .helpers import drag, wait_at_rest
@@ -52,8 +52,8 @@ def test_latency_medians_survive_training_snapshots_but_not_a_new_network(qtbot,
 
 
 def test_a_slow_teacher_shows_coarse_first_then_the_full_render(qtbot, make_window, demo_checkpoint, monkeypatch):
-    from r2l_viewer.app import render_worker
-    from r2l_viewer.app.compare_panel import COARSE
+    from r2l_viewer.app.workers import render_worker
+    from r2l_viewer.app.panels.compare_panel import COARSE
 
     real_call = render_worker.RayRenderer.__call__
 

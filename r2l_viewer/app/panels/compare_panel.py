@@ -5,10 +5,10 @@ from __future__ import annotations
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .compare_worker import CompareResult
-from .image_view import ImageView
-from .model_info import format_ms
-from .pacing import RollingMedian
+from r2l_viewer.app.workers.compare_worker import CompareResult
+from r2l_viewer.app.canvas.image_view import ImageView
+from r2l_viewer.app.panels.model_info import format_ms
+from r2l_viewer.app.canvas.pacing import RollingMedian
 
 STALE = "stale: camera moving"
 COARSE = "coarse: refining..."

@@ -8,7 +8,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 
 from r2l_viewer.app.bindings import BINDINGS, FLY_FAST, FLY_MOTIONS, fly_keys
-from r2l_viewer.app.fly_keys import FlyKeys
+from r2l_viewer.app.canvas.fly_keys import FlyKeys
 
 from .helpers import changed_image, drag, wait_at_rest
 

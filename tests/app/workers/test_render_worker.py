@@ -4,7 +4,7 @@ import dataclasses
 
 import torch
 
-from r2l_viewer.app.render_worker import RayRenderer, render_interruptible
+from r2l_viewer.app.workers.render_worker import RayRenderer, render_interruptible
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.models import GridConfig, GridTeacher, NerfConfig, Student, StudentConfig, VanillaNerf
 from r2l_viewer.core.render import render_image, render_rays

@@ -3,9 +3,9 @@ terminal and a request to report it; and the distill settings say why they chose
 
 import errno
 
-from r2l_viewer.app.job_thread import BUG_NOTE, one_line, report_failure
+from r2l_viewer.app.workers.job_thread import BUG_NOTE, one_line, report_failure
 from r2l_viewer.app.session import SceneSession, open_scene
-from r2l_viewer.app.train_settings import TrainSettings
+from r2l_viewer.app.panels.train_settings import TrainSettings
 from r2l_viewer.core.errors import UserError
 
 from tests.app.conftest import CPU

@@ -32,7 +32,7 @@ def set_tiny_distill(window, steps: int) -> None:
 
 @pytest.fixture(autouse=True)
 def fast_snapshots(monkeypatch):
-    monkeypatch.setattr("r2l_viewer.app.job_thread.SNAPSHOT_SECONDS", 0.0)
+    monkeypatch.setattr("r2l_viewer.app.workers.job_thread.SNAPSHOT_SECONDS", 0.0)
 
 
 def test_distill_reports_progress_and_updates_the_student(qtbot, make_window, scene_copy, dialogs):
@@ -190,7 +190,7 @@ def fail_after_two_progress_events(make_job, remove_checkpoint: bool):
 @pytest.mark.parametrize("remove_checkpoint", [False, True], ids=["reload-checkpoint", "restore-pre-job-models"])
 def test_after_a_failed_job_the_view_shows_the_saved_models_not_the_half_trained_one(
         qtbot, make_window, scene_copy, dialogs, monkeypatch, remove_checkpoint):
-    import r2l_viewer.app.job_thread as job_thread
+    import r2l_viewer.app.workers.job_thread as job_thread
 
     window = make_window(scene_copy)
     train, session = window.train, window.session

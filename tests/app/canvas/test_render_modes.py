@@ -8,8 +8,8 @@ import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 
-from r2l_viewer.app.render_worker import to_uint8
-from r2l_viewer.app.view_modes import NO_ERROR, NO_STUDENT_DEPTH
+from r2l_viewer.app.workers.render_worker import to_uint8
+from r2l_viewer.app.canvas.view_modes import NO_ERROR, NO_STUDENT_DEPTH
 from r2l_viewer.app.view_settings import ViewSettings
 from r2l_viewer.core.colormap import depth_image, error_image
 from r2l_viewer.core.render import render_image

@@ -11,8 +11,8 @@ from trainers.jobs.pipeline import finished
 from trainers.presets import PRESETS, get_preset
 from trainers.storage.workspace import RunContext, Workspace
 
-from .job_thread import report_failure
-from .settings_form import SettingsForm
+from r2l_viewer.app.workers.job_thread import report_failure
+from r2l_viewer.app.panels.settings_form import SettingsForm
 
 JOBS = ("teacher", "distill", "finetune")  # the settings pages, in the order of the Train tab's buttons
 

@@ -6,9 +6,10 @@ import json
 
 import torch
 
-from r2l_viewer.app.render_worker import RayRenderer, RenderRequest, render_interruptible
-from r2l_viewer.app.view_modes import (NO_DEPTH, NO_ERROR, NO_STUDENT_DEPTH, SPLIT_NEEDS_BOTH, SPLIT_NO_STUDENT_DEPTH,
-                                       SPLIT_NOT_ERROR, Pass, SceneModels, legend_for, plan_view)
+from r2l_viewer.app.workers.render_worker import RayRenderer, RenderRequest, render_interruptible
+from r2l_viewer.app.canvas.view_modes import (NO_DEPTH, NO_ERROR, NO_STUDENT_DEPTH, SPLIT_NEEDS_BOTH,
+                                              SPLIT_NO_STUDENT_DEPTH, SPLIT_NOT_ERROR, Pass, SceneModels, legend_for,
+                                              plan_view)
 from r2l_viewer.app.view_settings import ViewSettings
 from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.models import GridConfig, GridTeacher, Student, StudentConfig

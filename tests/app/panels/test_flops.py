@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from r2l_viewer.app.model_info import describe, scene_rows
+from r2l_viewer.app.panels.model_info import describe, scene_rows
 from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.metrics import FLOPS_DEFINITION, scene_flops_per_ray
 from r2l_viewer.core.rays import camera_rays

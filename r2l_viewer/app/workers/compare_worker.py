@@ -16,9 +16,9 @@ from r2l_viewer.core.colormap import error_image
 from r2l_viewer.core.finite import NonFiniteError, check_finite_image
 from r2l_viewer.core.metrics import psnr, ssim
 
-from .mailbox import LatestMailbox
-from .reference_images import ReferenceImages
-from .render_worker import RayRenderer, render_interruptible, to_uint8
+from r2l_viewer.app.workers.mailbox import LatestMailbox
+from r2l_viewer.app.workers.reference_images import ReferenceImages
+from r2l_viewer.app.workers.render_worker import RayRenderer, render_interruptible, to_uint8
 
 MAX_COMPARE_SIDE = 256  # compare at the scene's own resolution, at most this many pixels on a side
 COARSE_SECONDS = 0.25  # a coarse teacher render, shown first, should take about this long

@@ -12,9 +12,9 @@ from PyQt6.QtGui import QColor, QImage, QOpenGLContext, QPainter, QRegion
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from .legend import ColorLegend
-from .overlay import BACKGROUND, fitted_rect, overlay_font, to_qimage
-from .split_divider import DividerDrag, divider_x, line_columns
+from r2l_viewer.app.canvas.legend import ColorLegend
+from r2l_viewer.app.canvas.overlay import BACKGROUND, fitted_rect, overlay_font, to_qimage
+from r2l_viewer.app.canvas.split_divider import DividerDrag, divider_x, line_columns
 
 OVERLAY_STYLE = "background: rgba(0, 0, 0, 150); color: #ececec; padding: 4px 6px; border-radius: 4px;"
 OVERLAY_MARGIN = 8  # pixels between the overlay and the canvas edges
@@ -207,7 +207,7 @@ class GLCanvas(CanvasState, QOpenGLWidget):
 
     def initializeGL(self) -> None:
         try:
-            from .gl_blit import TextureBlitter
+            from r2l_viewer.app.canvas.gl_blit import TextureBlitter
 
             self.blitter, self.left_blitter = TextureBlitter(), TextureBlitter()
             self._uploaded = self._left_uploaded = False  # a new context (the widget moved to another window)

@@ -6,7 +6,7 @@ from PyQt6.QtCore import QThread, pyqtSignal
 
 from trainers.events import DONE, STOPPED
 
-from .job_thread import report_failure
+from r2l_viewer.app.workers.job_thread import report_failure
 
 
 class VideoThread(QThread):

@@ -11,7 +11,7 @@ import torch
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 
-from r2l_viewer.app.render_worker import to_uint8
+from r2l_viewer.app.workers.render_worker import to_uint8
 from r2l_viewer.app.view_settings import ViewSettings
 from r2l_viewer.core.render import render_image
 
