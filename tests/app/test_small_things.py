@@ -18,7 +18,7 @@ from trainers.storage.resume import conflict_error, resumable_note
 from ..core.test_full_disk import FULL, DiskWithRoom
 from .conftest import BUNDLED, yes
 from .helpers import image_array, wait_at_rest
-from .test_training import set_tiny_distill
+from .panels.test_training import set_tiny_distill
 
 
 def test_after_stop_no_eta_is_left_and_starting_again_offers_to_continue(qtbot, make_window, scene_copy, dialogs):

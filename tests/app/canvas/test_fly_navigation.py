@@ -10,7 +10,7 @@ from PyQt6.QtTest import QTest
 from r2l_viewer.app.bindings import BINDINGS, FLY_FAST, FLY_MOTIONS, fly_keys
 from r2l_viewer.app.canvas.fly_keys import FlyKeys
 
-from .helpers import changed_image, drag, wait_at_rest
+from ..helpers import changed_image, drag, wait_at_rest
 
 HOLD_MS = 250
 

@@ -16,7 +16,7 @@ from r2l_viewer.core.render import render_image
 
 from tests.grid_scenes import with_grid_student
 
-from .helpers import wait_at_rest
+from ..helpers import wait_at_rest
 
 SMALL = (80, 80)  # the teacher renders every full frame in depth and error modes: keep them small
 

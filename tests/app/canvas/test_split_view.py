@@ -15,7 +15,7 @@ from r2l_viewer.app.workers.render_worker import to_uint8
 from r2l_viewer.app.view_settings import ViewSettings
 from r2l_viewer.core.render import render_image
 
-from .helpers import at_rest, drag, image_array
+from ..helpers import at_rest, drag, image_array
 
 RED = np.array([255, 0, 0])
 

@@ -13,7 +13,7 @@ from PyQt6.QtCore import Qt
 from r2l_viewer.core.camera_path import frame_intrinsics, vertical_fov
 from r2l_viewer.core.render import render_image
 
-from .helpers import drag
+from ..helpers import drag
 
 
 LUMA = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)  # what yuv420p keeps at full resolution

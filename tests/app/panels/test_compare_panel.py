@@ -12,7 +12,7 @@ import time
 from r2l_viewer.app.panels.compare_panel import STALE
 from r2l_viewer.core.models.student import Student
 
-from .helpers import drag, wait_at_rest
+from ..helpers import drag, wait_at_rest
 
 
 def wait_for_result(qtbot, compare, after: int = -1):

@@ -10,8 +10,8 @@ from PyQt6.QtCore import Qt
 
 from r2l_viewer.core.models import StudentConfig
 
-from .conftest import yes
-from .helpers import drag, wait_at_rest
+from ..conftest import yes
+from ..helpers import drag, wait_at_rest
 
 TINY_STUDENT = StudentConfig(points_per_ray=4, frequencies=2, width=16, blocks=1)
 DATA = {"downscale": 12}  # the demo scene's images at 33x33: seconds to load
