@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 
 from trainers.heartbeat import Heartbeat
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 DEFAULT_TIMEOUT_S = 300.0  # the longest one rank waits for the others (rank 0 saving, an uneven validation share)
 ENVIRONMENT = ("RANK", "WORLD_SIZE")  # what torchrun (and any env:// launcher) sets for every process

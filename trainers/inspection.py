@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import io
-
 import torch
 
 from r2l_viewer.core.datasets import dataset_format, load_dataset
 from r2l_viewer.core.datasets.scene_shape import KIND_WORDS
 from r2l_viewer.core.metrics import flops_per_ray, linear_layer_count
+from r2l_viewer.core.model_text import saved_bytes
 from r2l_viewer.core.models import GridTeacher, NerfConfig, Student, VanillaNerf, parameter_count
 
 from trainers.presets import get_preset
-
-
-def serialized_bytes(model: torch.nn.Module) -> int:
-    """Size of the model's weights as saved by torch.save (fp32), in bytes."""
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.tell()
 
 
 def describe_model(model: torch.nn.Module, flops: bool = True) -> dict:
     info = {
         "params": parameter_count(model),
         "linear_layers": linear_layer_count(model),
-        "bytes": serialized_bytes(model),
+        "bytes": saved_bytes(model.state_dict()),
     }
     if flops:
         info["flops_per_ray"] = flops_per_ray(model)

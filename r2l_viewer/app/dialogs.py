@@ -7,7 +7,7 @@ import platform
 from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
 from PyQt6.QtWidgets import QMessageBox
 
-from .bindings import help_sections
+from r2l_viewer.app.bindings import help_sections
 
 TITLE = "R2L Viewer"
 

@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from r2l_viewer.core.device import describe_device, resolve_device
     from r2l_viewer.core.errors import UserError, report_bug
 
-    from .display import choose_platform
-    from .session import BUNDLED_DEMO, open_scene
+    from r2l_viewer.app.display import choose_platform
+    from r2l_viewer.app.session import BUNDLED_DEMO, open_scene
 
     path = Path(args.scene) if args.scene else BUNDLED_DEMO
     try:
@@ -95,9 +95,9 @@ def run_app(loaded, device, device_text: str, size, screenshot: str | None, view
     from PyQt6 import sip
     from PyQt6.QtWidgets import QApplication
 
-    from .screenshot import ScreenshotOnReady
-    from .session import SceneSession
-    from .window import MainWindow
+    from r2l_viewer.app.screenshot import ScreenshotOnReady
+    from r2l_viewer.app.session import SceneSession
+    from r2l_viewer.app.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(PROG)

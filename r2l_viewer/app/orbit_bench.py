@@ -11,7 +11,7 @@ import json
 import statistics
 import sys
 
-from .main import parse_size
+from r2l_viewer.app.main import parse_size
 
 
 def measure(window, seconds: float, speed: float, on_done) -> None:
@@ -82,8 +82,8 @@ def main(argv=None) -> int:
 
     from r2l_viewer.core.device import describe_device, resolve_device
 
-    from .session import BUNDLED_DEMO, SceneSession, open_scene
-    from .window import MainWindow
+    from r2l_viewer.app.session import BUNDLED_DEMO, SceneSession, open_scene
+    from r2l_viewer.app.window import MainWindow
 
     device = resolve_device(args.device)
     app = QApplication.instance() or QApplication(sys.argv[:1])

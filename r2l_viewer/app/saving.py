@@ -13,7 +13,7 @@ from PyQt6.QtCore import QBuffer, QIODevice
 
 from r2l_viewer.core.image_files import ImageWriteError, write_file_atomically, write_png
 
-from .session import cache_folder
+from r2l_viewer.app.session import cache_folder
 
 
 def pictures_folder() -> Path:

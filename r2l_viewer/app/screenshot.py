@@ -10,7 +10,7 @@ from PyQt6.QtCore import QObject, QTimer
 
 from r2l_viewer.core.image_files import ImageWriteError
 
-from .saving import save_pixmap_png
+from r2l_viewer.app.saving import save_pixmap_png
 
 
 class ScreenshotOnReady(QObject):

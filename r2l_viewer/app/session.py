@@ -14,7 +14,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, load_scene
 from r2l_viewer.core.models import ModelRecordError
-from trainers.storage.scene_io import stage_text
+from r2l_viewer.core.model_text import stage_text
 
 BUNDLED_DEMO = demo_checkpoint_path()
 

@@ -21,11 +21,11 @@ from trainers.events import DONE, PROGRESS, STOPPED
 from trainers.video.job import RenderVideo
 from trainers.storage.workspace import RunContext, Workspace
 
-from .dialogs import ask
-from .job_thread import report_failure
-from .saving import view_folders
-from .train_panel import format_duration
-from .video_thread import VideoThread
+from r2l_viewer.app.dialogs import ask
+from r2l_viewer.app.workers.job_thread import report_failure
+from r2l_viewer.app.saving import view_folders
+from r2l_viewer.app.panels.train_panel import format_duration
+from r2l_viewer.app.workers.video_thread import VideoThread
 
 
 def row(*widgets: QWidget) -> QWidget:

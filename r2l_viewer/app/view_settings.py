@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .recent_files import config_folder
+from r2l_viewer.app.recent_files import config_folder
 
 MODES = ("colour", "depth", "error")
 DIVIDER_LIMITS = (0.02, 0.98)  # the divider stays this far inside the image, so both sides can be grabbed

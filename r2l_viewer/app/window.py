@@ -11,21 +11,21 @@ from PyQt6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget
 from r2l_viewer.core.checkpoint import CheckpointError
 from r2l_viewer.core.image_files import ImageWriteError
 
-from .canvas import make_canvas
-from .compare_panel import ComparePanel
-from .compare_worker import CompareRequest, CompareWorker, compare_intrinsics
-from .bindings import binding, key_sequence, status_hint
-from .dialogs import ask, show_about, show_keys_help
-from .info_panel import InfoPanel
-from .live_view import LiveView
-from .model_info import architecture
-from .path_panel import CameraPathPanel
-from .saving import save_pixmap_png, view_folders
-from .recent_files import RecentFiles
-from .session import BUNDLED_DEMO, SceneSession, open_scene
-from .train_panel import TrainPanel
-from .video_dialog import RenderVideoDialog
-from .widgets import ElidedLabel, scrolling
+from r2l_viewer.app.canvas.canvas import make_canvas
+from r2l_viewer.app.panels.compare_panel import ComparePanel
+from r2l_viewer.app.workers.compare_worker import CompareRequest, CompareWorker, compare_intrinsics
+from r2l_viewer.app.bindings import binding, key_sequence, status_hint
+from r2l_viewer.app.dialogs import ask, show_about, show_keys_help
+from r2l_viewer.app.panels.info_panel import InfoPanel
+from r2l_viewer.app.canvas.live_view import LiveView
+from r2l_viewer.app.panels.model_info import architecture
+from r2l_viewer.app.panels.path_panel import CameraPathPanel
+from r2l_viewer.app.saving import save_pixmap_png, view_folders
+from r2l_viewer.app.recent_files import RecentFiles
+from r2l_viewer.app.session import BUNDLED_DEMO, SceneSession, open_scene
+from r2l_viewer.app.panels.train_panel import TrainPanel
+from r2l_viewer.app.video_dialog import RenderVideoDialog
+from r2l_viewer.app.panels.widgets import ElidedLabel, scrolling
 
 def dropped_checkpoint(mime) -> Path | None:
     """The one local .ckpt file a drag carries, else None."""

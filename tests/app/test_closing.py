@@ -10,7 +10,7 @@ from PyQt6.QtWidgets import QMessageBox
 from r2l_viewer.core.checkpoint import load_scene
 
 from .conftest import yes
-from .test_training import set_tiny_distill
+from .panels.test_training import set_tiny_distill
 
 
 def start_long_distill(qtbot, window, dialogs):

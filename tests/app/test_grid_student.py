@@ -11,7 +11,7 @@ import torch
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox
 
-from r2l_viewer.app.render_worker import to_uint8
+from r2l_viewer.app.workers.render_worker import to_uint8
 from r2l_viewer.core.models import StudentConfig
 from r2l_viewer.core.render import render_image
 
@@ -63,7 +63,7 @@ def test_the_info_panel_says_the_grid_encoding_and_both_frame_times(qtbot, make_
 
 def test_a_distill_from_the_train_tab_with_encoding_grid_builds_a_grid_student(qtbot, make_window, scene_copy,
                                                                                  dialogs, monkeypatch):
-    monkeypatch.setattr("r2l_viewer.app.job_thread.SNAPSHOT_SECONDS", 0.0)
+    monkeypatch.setattr("r2l_viewer.app.workers.job_thread.SNAPSHOT_SECONDS", 0.0)
     window = make_window(scene_copy)
     dialogs.reply = yes()  # the demo has a student: replace it
     form = window.train.forms["distill"]

@@ -7,7 +7,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QScrollArea
 
 from r2l_viewer.app.bindings import BINDINGS
-from r2l_viewer.app.plots import MIN_LABEL_GAP_PX, format_tick, log_ticks
+from r2l_viewer.app.panels.plots import MIN_LABEL_GAP_PX, format_tick, log_ticks
 
 
 def show_tabs(qtbot, window):

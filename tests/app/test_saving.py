@@ -13,7 +13,7 @@ from r2l_viewer.app.session import SceneSession, open_scene
 
 from .conftest import BUNDLED, CPU, yes
 from .helpers import wait_at_rest
-from .test_training import set_tiny_distill
+from .panels.test_training import set_tiny_distill
 
 
 def leave_a_deleted_folder(tmp_path, monkeypatch):

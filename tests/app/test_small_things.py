@@ -9,16 +9,16 @@ import numpy as np
 from PyQt6.QtCore import Qt
 
 from r2l_viewer.app import saving
-from r2l_viewer.app.job_text import in_viewer_words
-from r2l_viewer.app.model_info import history_rows
-from r2l_viewer.app.pacing import FpsMeter
+from r2l_viewer.app.panels.job_text import in_viewer_words
+from r2l_viewer.app.panels.model_info import history_rows
+from r2l_viewer.app.canvas.pacing import FpsMeter
 from r2l_viewer.core import plain_files
 from trainers.storage.resume import conflict_error, resumable_note
 
 from ..core.test_full_disk import FULL, DiskWithRoom
 from .conftest import BUNDLED, yes
 from .helpers import image_array, wait_at_rest
-from .test_training import set_tiny_distill
+from .panels.test_training import set_tiny_distill
 
 
 def test_after_stop_no_eta_is_left_and_starting_again_offers_to_continue(qtbot, make_window, scene_copy, dialogs):

@@ -9,7 +9,7 @@ import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 
-from r2l_viewer.app.compare_panel import NO_STUDENT, NO_TEACHER
+from r2l_viewer.app.panels.compare_panel import NO_STUDENT, NO_TEACHER
 
 from .helpers import at_rest, drag, image_array, wait_at_rest, wheel
 

@@ -14,7 +14,7 @@ from r2l_viewer.core.chunk_team import ChunkTeam, map_chunks
 from r2l_viewer.core.render import chunk_rays, render_rays
 
 from trainers.configs import PseudoConfig
-from trainers.jobs.pseudo import render_pseudo_view
+from trainers.training.views import render_pseudo_view
 
 
 def synchronize(device: torch.device) -> None:

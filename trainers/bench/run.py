@@ -12,6 +12,7 @@ import torch
 
 from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.chunk_team import TEAM_CHUNK, shared_cpu_team
+from r2l_viewer.core.model_text import saved_bytes
 from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
@@ -26,7 +27,6 @@ from trainers.bench.onnx_speed import onnx_frames
 from trainers.bench.targets import check_targets
 from trainers.bench.variants import bf16_fidelity, fast_frame_ms, precision_change, render_variants
 from trainers.jobs.distill import student_config_for, teacher_box
-from trainers.jobs.evaluate import stored_bytes
 from trainers.presets import get_preset
 
 DEFAULT_SCENE = demo_checkpoint_path()
@@ -107,8 +107,8 @@ def tiny_student_facts(models: dict, scene) -> dict:
         "source": f"scene ({scene.student.get('stage')})" if from_scene else "tiny preset (untrained)",
         "encoding": config.encoding,
         "description": describe_student(config),
-        "bytes_on_disk": {"student_tiny": stored_bytes(scene.student) if from_scene else None,
-                          "grid": stored_bytes(scene.teacher) if "grid" in models else None},
+        "bytes_on_disk": {"student_tiny": saved_bytes(scene.student["weights"]) if from_scene else None,
+                          "grid": saved_bytes(scene.teacher["weights"]) if "grid" in models else None},
     }
 
 

@@ -13,7 +13,8 @@ from r2l_viewer.core.metrics import FLOPS_DEFINITION
 from trainers.cli.train import StopOnSignals
 from trainers.cli.args import BriefArgumentParser, non_negative_int, positive_int
 from trainers.configs import EvalConfig
-from trainers.jobs.evaluate import Evaluate, human_bytes
+from r2l_viewer.core.model_text import human_bytes
+from trainers.jobs.evaluate import Evaluate
 from trainers.events import DONE
 from trainers.cli.progress import ProgressPrinter
 from trainers.storage.workspace import RunContext, Workspace, describe_os_error

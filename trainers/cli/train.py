@@ -25,7 +25,8 @@ from trainers.inspection import check_data, describe_preset
 from trainers.jobs.pipeline import run_all, run_job
 from trainers.presets import PRESETS, get_preset
 from trainers.cli.progress import ProgressPrinter
-from trainers.storage.workspace import JobError, RunContext, Workspace, describe_os_error
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext, Workspace, describe_os_error
 
 JOB_SETTINGS = {"teacher": TeacherConfig, "pseudo": PseudoConfig, "distill": DistillConfig, "finetune": FinetuneConfig}
 JOB_FLAGS = {

@@ -18,7 +18,7 @@ from r2l_viewer.core.config import param, validate
 
 from trainers.export.onnx_graph import DEFAULT_OPSET, VOLUME_OPSET, StudentGraph, minimum_opset
 from trainers.export.onnx_runtime import TOLERANCE, largest_difference, onnxruntime_available, open_session, random_view_rays
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 SIDECAR_FORMAT = "r2l-viewer.onnx-student"
 MAX_OPSET = 20  # the newest opset torch's TorchScript-based exporter writes

@@ -18,9 +18,10 @@ from trainers.training.online_views import OnlineViews
 from trainers.storage.pseudo_store import PseudoStore
 from trainers.training.schedule import warmup_then_decay
 from trainers.training.responsive import rays_per_call
-from trainers.training.views import view_ranges
+from r2l_viewer.core.view_ranges import view_ranges
 from trainers.training.student_steps import RENDER_CHUNK, StudentJob, describe_student, student_optimizer
-from trainers.storage.workspace import JobError, RunContext
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 
 def student_config_for(config: StudentConfig, meta, normalize: bool, box=None) -> StudentConfig:

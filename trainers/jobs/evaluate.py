@@ -3,7 +3,6 @@ student's depth against the teacher's; save PNGs."""
 
 from __future__ import annotations
 
-import io
 import statistics
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.finite import check_finite_image, check_finite_metric
 from r2l_viewer.core.image_files import write_png
 from r2l_viewer.core.metrics import psnr, scene_flops_per_ray, ssim
+from r2l_viewer.core.model_text import saved_bytes, student_encoding_text
 from r2l_viewer.core.models import parameter_count
 from r2l_viewer.core.models import RenderOutput
 from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
@@ -26,7 +26,8 @@ from trainers.configs import EvalConfig
 from trainers.jobs.depth_eval import depth_comparison, save_depth_maps
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, small_preview, to_preview
 from trainers.training.responsive import rays_per_call
-from trainers.storage.workspace import JobError, RunContext
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 STAGE = "evaluate"
 PREVIEW_SECONDS = 2.0
@@ -47,45 +48,10 @@ def timed_render(model, pose, intrinsics, chunk: int, device, stop: StopFlag = N
     return RenderOutput(rgb=out.rgb.cpu(), depth=None if out.depth is None else out.depth.cpu()), ms
 
 
-def levels_text(sizes) -> str:
-    return "/".join(str(int(size)) for size in sizes)
-
-
-def student_encoding_text(config: dict) -> str:
-    """How a student (its config as stored in a checkpoint) encodes a ray: "16 points, L=10" for the paper's
-    frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids, with
-    ", product" when the planes' reads are multiplied and ", occupancy 32^3" when points follow the teacher's."""
-    points = f"{config.get('points_per_ray')} points"
-    if config.get("encoding", "frequency") != "grid":
-        return f"{points}, L={config.get('frequencies')}"
-    planes, volumes = config.get("grid_planes") or (), config.get("grid_volumes") or ()
-    levels = [f"{name} {levels_text(sizes)}" for name, sizes in (("planes", planes), ("volumes", volumes)) if sizes]
-    text = f"{points}, grid {' + '.join(levels)} x {config.get('grid_channels')} ch"
-    if config.get("grid_combine", "concat") == "product":
-        text += ", product"
-    if config.get("occupancy_resolution"):
-        text += f", occupancy {config['occupancy_resolution']}^3"
-    return text
-
-
 def encoding_metrics(record: dict) -> dict:
     """A student's encoding for the result: its name and its shape in words."""
     config = record.get("config", {})
     return {"encoding": config.get("encoding", "frequency"), "encoding_text": student_encoding_text(config)}
-
-
-def human_bytes(count: int) -> str:
-    """A size in bytes as people read it: "23.67 MB", "48.1 kB", "912 B"."""
-    if count >= 1e6:
-        return f"{count / 1e6:.2f} MB"
-    return f"{count / 1e3:.1f} kB" if count >= 1e3 else f"{count} B"
-
-
-def stored_bytes(record: dict) -> int:
-    """Bytes the model takes inside a checkpoint file."""
-    buffer = io.BytesIO()
-    torch.save(record["weights"], buffer)
-    return buffer.tell()
 
 
 class Evaluate:
@@ -183,7 +149,7 @@ class Evaluate:
             "ms_per_frame": statistics.median(times),
             "flops_per_ray": scene_flops_per_ray(model, self.scene),
             "params": parameter_count(model),
-            "bytes": stored_bytes(record),
+            "bytes": saved_bytes(record["weights"]),
             "resolution": [intr.height, intr.width],
             "images": len(self.views),
             "kind": record["kind"],

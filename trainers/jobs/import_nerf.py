@@ -9,7 +9,8 @@ from pathlib import Path
 from r2l_viewer.core.models.nerf_pytorch import load_nerf_pytorch, nerf_config, nerf_pytorch_settings, read_weights
 
 from trainers.storage.scene_io import add_history, model_entry, new_scene
-from trainers.storage.workspace import JobError, RunContext
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 
 def import_nerf(weights: str | Path, ctx: RunContext, overrides: dict[str, str] | None = None) -> dict:

@@ -12,42 +12,21 @@ import time
 from collections.abc import Iterator
 
 import numpy as np
-import torch
 
-from r2l_viewer.core.cameras import Intrinsics
 from r2l_viewer.core.config import to_dict, validate
-from r2l_viewer.core.render import RenderInterrupted, StopFlag, render_image
+from r2l_viewer.core.render import RenderInterrupted
 
 from trainers.configs import PseudoConfig
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview, to_preview
 from trainers.storage.pseudo_store import PseudoStore, bytes_per_ray, replace_store
 from trainers.training.responsive import rays_per_call
 from trainers.storage.resume import resumed_config, resumed_seed
-from trainers.training.views import pseudo_focal, pseudo_pose
-from trainers.storage.workspace import JobError, RunContext
+from trainers.training.views import render_pseudo_view
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 STAGE = "pseudo"
 PREVIEW_SECONDS = 2.0
-
-
-def view_generator(seed: int, index: int) -> torch.Generator:
-    """The random stream of pseudo view `index`: each view is reproducible on its own, so resuming is exact."""
-    return torch.Generator().manual_seed(seed * 1_000_003 + index)
-
-
-def render_pseudo_view(teacher, meta, config: PseudoConfig, seed: int, index: int, stop: StopFlag = None,
-                       chunk: int | None = None):
-    """One pseudo view: (rgb [H, W, 3], depth [H, W], pose [4, 4], focal) rendered by the teacher; stops between
-    chunks of `chunk` rays (default: config.render_chunk) when `stop` is set (RenderInterrupted)."""
-    gen = view_generator(seed, index)
-    pose = pseudo_pose(meta, gen, config.elevation, config.radius_scale)
-    base = meta.intrinsics
-    focal = pseudo_focal(base.fx, gen, config.focal_scale)
-    chunk = config.render_chunk if chunk is None else chunk
-    camera = Intrinsics.from_focal(base.height, base.width, focal)  # the ideal camera ViewSet rays assume
-    out = render_image(teacher, pose.to(next(teacher.parameters()).device), camera, chunk, stop=stop)
-    depth = out.depth if out.depth is not None else torch.zeros(out.rgb.shape[:2])
-    return out.rgb, depth, pose, focal
 
 
 class _ShardBuffer:

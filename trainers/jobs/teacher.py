@@ -18,15 +18,9 @@ from trainers.training.responsive import rays_per_call
 from trainers.storage.scene_io import add_history, model_entry, new_scene
 from trainers.training.schedule import set_learning_rates
 from trainers.training.teacher_models import TeacherOptimisation, build_teacher
-from trainers.training.views import SplitViews
-from trainers.storage.workspace import JobError, RunContext
-
-
-def validation_views(split, count: int) -> list[int]:
-    """`count` view indices spread evenly over a split."""
-    n = len(split)
-    count = max(1, min(count, n))
-    return sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
+from trainers.training.views import SplitViews, validation_views
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 
 class TrainTeacher(TrainingJob):

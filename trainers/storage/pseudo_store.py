@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from trainers.training.views import ArrayViews, ConcatViews
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 FORMAT = "r2l-viewer.pseudo"
 VERSION = 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from r2l_viewer.core.config import from_dict, to_dict, validate
 
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 RUN_SETTINGS = ("seed", "data", "downscale")  # RunContext fields a run's results depend on, besides its config
 # settings a job had once and no longer has (nothing read them): a run saved with one continues without it

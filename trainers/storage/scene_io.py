@@ -27,16 +27,3 @@ def add_history(scene: SceneCheckpoint, stage: str, step: int, metrics: dict, **
     record.update(extra)
     scene.history.append(record)
 
-
-STOPPED_STAGES = {"distilled": "distillation", "finetuned": "finetuning", None: "training"}
-
-
-def stage_text(record: dict) -> str:
-    """A model record's stage in words: 'distilled' (or '' for a finished teacher), else what stopped where:
-    'distillation stopped at step 1000 of 3000'. Records without a `complete` flag count as finished."""
-    stage = record.get("stage")
-    if record.get("complete", True):
-        return str(stage or "")
-    total = record.get("total_steps")
-    return (f"{STOPPED_STAGES.get(stage, stage)} stopped at step {record.get('step')}"
-            + (f" of {total}" if total else ""))

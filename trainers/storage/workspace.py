@@ -16,15 +16,11 @@ import torch
 from r2l_viewer.core.checkpoint import CheckpointError, SceneCheckpoint, atomic_save, load_payload, load_scene, save_scene
 from r2l_viewer.core.datasets import Dataset, DatasetError, default_downscale, load_dataset
 from r2l_viewer.core.device import resolve_device
-from r2l_viewer.core.errors import UserError
 
+from trainers.errors import JobError
 from trainers.events import LOG, PROGRESS, Event
 
 LOG_PROGRESS_SECONDS = 5.0  # progress records go into the metrics log at most this often (per stage)
-
-
-class JobError(UserError):
-    """A job cannot run as asked; the message says why and what to do."""
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -133,7 +129,7 @@ class Workspace:
 
 
 def _one_process():
-    from trainers.distributed import Ranks  # (here: trainers.distributed imports this module)
+    from trainers.distributed import Ranks  # (here: it loads torch.distributed only when a job runs)
 
     return Ranks()
 
@@ -232,4 +228,4 @@ class RunContext:
         return self._datasets[key]
 
 
-__all__ = ["CheckpointError", "JobError", "RunContext", "Workspace", "describe_os_error"]
+__all__ = ["CheckpointError", "RunContext", "Workspace", "describe_os_error"]

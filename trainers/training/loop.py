@@ -15,7 +15,8 @@ from r2l_viewer.core.render import RenderInterrupted
 from trainers.events import DONE, LOG, PROGRESS, SAVED, STOPPED, VALIDATION, Event, RateMeter
 from trainers.storage.resume import resumable_note, resumed_config, resumed_run
 from trainers.storage.scene_io import model_entry
-from trainers.storage.workspace import JobError, RunContext, describe_os_error
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext, describe_os_error
 
 REPORT_SECONDS = 0.25  # progress events at most this often
 PREVIEW_SECONDS = 5.0  # a progress event carries the last validation preview at most this often

@@ -10,8 +10,7 @@ from r2l_viewer.core.render import StopFlag
 
 from trainers.configs import PseudoConfig
 from trainers.events import to_preview
-from trainers.jobs.pseudo import render_pseudo_view
-from trainers.training.views import ArrayViews
+from trainers.training.views import ArrayViews, render_pseudo_view
 
 
 class OnlineViews(ArrayViews):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from trainers.training.hard_examples import HardExamplePool
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 POOL_BATCHES = 8  # a stream's hard-example pool holds this many batches' worth of its hard rays
 

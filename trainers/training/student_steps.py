@@ -8,6 +8,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from r2l_viewer.core.metrics import psnr
+from r2l_viewer.core.model_text import stage_text
 from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
@@ -15,9 +16,8 @@ from trainers.events import small_preview
 from trainers.training.loop import TrainingJob
 from trainers.training.ray_streams import RayStream, make_streams, per_stream, saved_streams, stream_count
 from trainers.training.responsive import rays_per_call
-from trainers.storage.scene_io import add_history, model_entry, stage_text
-from trainers.jobs.teacher import validation_views
-from trainers.training.views import RayBatch
+from trainers.storage.scene_io import add_history, model_entry
+from trainers.training.views import RayBatch, validation_views
 
 MICRO_BATCH_CPU = 8192  # rays per forward/backward on a CPU at most (fewer for big students, see rays_per_call)
 RENDER_CHUNK = 8192  # rays per call when rendering validation views (fewer on a CPU for big models)

@@ -13,7 +13,7 @@ from r2l_viewer.core.datasets import Dataset
 from r2l_viewer.core.models import GridTeacher, VanillaNerf
 
 from trainers.configs import TeacherConfig
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 from trainers.training.schedule import exponential_decay
 
 PRUNE_ALPHA = 1e-3  # voxels whose opacity per sample stays below this are skipped once training has begun

@@ -1,4 +1,5 @@
-"""Sets of posed views that training draws random rays from: real images, pseudo-data shards, an online buffer."""
+"""Sets of posed views that training draws random rays from (real images, pseudo-data shards, an online buffer),
+and the teacher's random pseudo views themselves."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from r2l_viewer.core.cameras import spherical_pose
+from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.datasets import SceneMeta, Split
 from r2l_viewer.core.errors import UserError
 from r2l_viewer.core.rays import PIXEL_CENTRE, rays_from_pixels
+from r2l_viewer.core.render import StopFlag, render_image
+
+from trainers.configs import PseudoConfig
 
 
 FIELDS = ("origins", "directions", "rgb", "depth", "image")
@@ -187,10 +191,28 @@ def pseudo_focal(base_focal: float, generator: torch.Generator, focal_scale=(1.0
     return base_focal * (focal_scale[0] + (focal_scale[1] - focal_scale[0]) * u)
 
 
-def view_ranges(meta: SceneMeta, pseudo: dict) -> dict:
-    """The range of views a student learns from pseudo data made with `pseudo` (a PseudoConfig as a dict): camera
-    distances, focal-length multiples and elevations. Recorded with the student, the viewer keeps its camera there."""
-    elevation = pseudo.get("elevation") or meta.elevation_range
-    return {"radius": [round(meta.orbit_radius * float(s), 6) for s in pseudo.get("radius_scale", (1.0, 1.0))],
-            "focal_scale": [float(s) for s in pseudo.get("focal_scale", (1.0, 2.0))],
-            "elevation": [float(e) for e in elevation]}
+def view_generator(seed: int, index: int) -> torch.Generator:
+    """The random stream of pseudo view `index`: each view is reproducible on its own, so resuming is exact."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + index)
+
+
+def render_pseudo_view(teacher, meta, config: PseudoConfig, seed: int, index: int, stop: StopFlag = None,
+                       chunk: int | None = None):
+    """One pseudo view: (rgb [H, W, 3], depth [H, W], pose [4, 4], focal) rendered by the teacher; stops between
+    chunks of `chunk` rays (default: config.render_chunk) when `stop` is set (RenderInterrupted)."""
+    gen = view_generator(seed, index)
+    pose = pseudo_pose(meta, gen, config.elevation, config.radius_scale)
+    base = meta.intrinsics
+    focal = pseudo_focal(base.fx, gen, config.focal_scale)
+    chunk = config.render_chunk if chunk is None else chunk
+    camera = Intrinsics.from_focal(base.height, base.width, focal)  # the ideal camera ViewSet rays assume
+    out = render_image(teacher, pose.to(next(teacher.parameters()).device), camera, chunk, stop=stop)
+    depth = out.depth if out.depth is not None else torch.zeros(out.rgb.shape[:2])
+    return out.rgb, depth, pose, focal
+
+
+def validation_views(split, count: int) -> list[int]:
+    """`count` view indices spread evenly over a split."""
+    n = len(split)
+    count = max(1, min(count, n))
+    return sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})

@@ -14,7 +14,7 @@ import numpy as np
 
 from r2l_viewer.core.image_files import write_png
 
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 VIDEO_SUFFIX = ".mp4"
 

@@ -14,15 +14,16 @@ from r2l_viewer.core.checkpoint import SceneCheckpoint
 from r2l_viewer.core.colormap import depth_image, depth_range
 from r2l_viewer.core.config import validate
 from r2l_viewer.core.finite import check_finite_image
+from r2l_viewer.core.model_text import stage_text
 from r2l_viewer.core.render import RenderInterrupted, gives_depth
 from r2l_viewer.core.standard_paths import standard_path, standard_path_name
 
 from trainers.configs import VideoConfig
 from trainers.events import DONE, LOG, PROGRESS, STOPPED, Event, RateMeter, small_preview
-from trainers.storage.scene_io import stage_text
 from trainers.video.files import check_output, open_writer
 from trainers.video.frames import FrameRenderer, side_by_side, to_uint8
-from trainers.storage.workspace import JobError, RunContext
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext
 
 STAGE = "video"
 BUILT_IN = "orbit"

@@ -13,7 +13,7 @@ from trainers.cli.bench import main
 from trainers.bench.ceiling import LayerProducts, gemm_ceiling, layer_shapes
 from trainers.bench.measure import frame_times
 from trainers.jobs.distill import student_config_for
-from trainers.jobs.evaluate import stored_bytes
+from r2l_viewer.core.model_text import saved_bytes
 from trainers.presets import get_preset
 from trainers.storage.scene_io import model_entry
 from r2l_viewer.core.checkpoint import load_scene, save_scene
@@ -94,7 +94,7 @@ def test_bench_reports_every_headline_figure(taught_scene, capsys):
     assert facts["source"] == "tiny preset (untrained)"
     assert facts["encoding"] == get_preset("tiny").distill.student.encoding
     assert facts["bytes_on_disk"] == {"student_tiny": None,
-                                      "grid": stored_bytes(load_scene(folder / "scene.ckpt").teacher)}
+                                      "grid": saved_bytes(load_scene(folder / "scene.ckpt").teacher["weights"])}
     json.dumps(result)  # plain values only
     print_table(result)
     printed = capsys.readouterr().out
@@ -128,7 +128,7 @@ def test_bench_measures_a_grid_encoded_tiny_student(taught_scene, tmp_path, monk
     assert facts["source"] == "scene (finetuned)" and facts["encoding"] == "grid"
     scene = load_scene(folder / "scene.ckpt")
     sizes = facts["bytes_on_disk"]
-    assert sizes == {"student_tiny": stored_bytes(scene.student), "grid": stored_bytes(scene.teacher)}
+    assert sizes == {"student_tiny": saved_bytes(scene.student["weights"]), "grid": saved_bytes(scene.teacher["weights"])}
     assert result["renders"]["student_tiny"]["frames"]["16"]["ms_per_frame"] > 0
     assert result["student_tiny_paths"]["16"]["fused_cpu"] > 0
     assert result["training"]["student_tiny"]["encoding"] == "grid"

@@ -14,7 +14,7 @@ from trainers.configs import TeacherConfig
 from trainers.jobs.distill import Distill
 from trainers.events import DONE, LOG
 from trainers.jobs.pipeline import run_all, run_job
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 from tests.trainers.conftest import context, scene_and_preset, tiny_preset
 

@@ -19,7 +19,7 @@ from trainers.cli.eval import main as eval_main
 from trainers.cli.render import main as render_main
 from trainers.cli.train import main as train_main
 from trainers.distributed import RankLost
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 
 def test_every_project_error_is_a_user_error():

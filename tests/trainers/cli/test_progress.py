@@ -6,7 +6,7 @@ import pytest
 
 from trainers.events import PROGRESS, Event
 from trainers.cli.progress import ProgressPrinter
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 
 def _failing_job():

@@ -9,9 +9,8 @@ import torch
 
 from r2l_viewer.core.checkpoint import load_scene
 from trainers.events import to_preview
-from trainers.jobs.pseudo import render_pseudo_view, view_generator
 from trainers.storage.pseudo_store import PseudoStore, shard_ranges
-from trainers.training.views import pseudo_pose
+from trainers.training.views import pseudo_pose, render_pseudo_view, view_generator
 
 from tests.trainers.conftest import context, run_to_end, scene_and_preset
 from tests.trainers.distributed.launch import config_flags, one_thread, start_torchrun, torchrun, wait_for_progress

@@ -12,7 +12,7 @@ import torch.distributed as dist
 from trainers.distributed import (Ranks, RankLost, device_for_rank, first_line, join, launched_by_torchrun,
                                   opened_a_group, program_name)
 from trainers.heartbeat import Heartbeat
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 GLOO_RESET = ("[/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:537] Read error [127.0.0.1]:4496: Connection "
               "reset by peer. This is typically caused by a remote worker hanging or bugs in the application.")

@@ -14,7 +14,7 @@ from r2l_viewer.core.render import render_image
 from r2l_viewer.core.datasets import load_dataset
 from trainers.events import LOG
 from trainers.jobs.pipeline import run_job
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 from tests.trainers.conftest import context, run_to_end, tiny_preset
 
 

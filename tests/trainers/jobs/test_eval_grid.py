@@ -5,7 +5,7 @@ import json
 
 from r2l_viewer.core.assets import demo_checkpoint_path
 from trainers.cli.eval import main
-from trainers.jobs.evaluate import human_bytes, student_encoding_text
+from r2l_viewer.core.model_text import human_bytes, student_encoding_text
 
 from tests.grid_scenes import TINY_GRID_TEXT, with_grid_student
 from tests.trainers.conftest import DEMO_DOWNSCALE

@@ -8,7 +8,7 @@ import pytest
 from r2l_viewer.core.checkpoint import load_scene
 from trainers.events import DONE, STOPPED
 from trainers.jobs.pipeline import run_job
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 from tests.trainers.conftest import context, scene_and_preset
 

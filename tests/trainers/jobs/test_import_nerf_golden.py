@@ -19,7 +19,7 @@ from tests.nerf_pytorch_reference import render_image as reference_image
 from trainers.cli.train import main
 from trainers.configs import PseudoConfig
 from trainers.jobs.finetune import depth_maps
-from trainers.jobs.pseudo import render_pseudo_view
+from trainers.training.views import render_pseudo_view
 from trainers.training.views import SplitViews
 
 NERF_PYTORCH_ARGS = {  # every argument nerf-pytorch writes to args.txt, at its defaults

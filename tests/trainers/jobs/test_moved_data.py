@@ -12,7 +12,8 @@ from trainers.cli import train as cli
 from trainers.cli.train import main
 from trainers.events import PROGRESS, STOPPED
 from trainers.jobs.pipeline import run_job
-from trainers.storage.workspace import JobError, RunContext, Workspace
+from trainers.errors import JobError
+from trainers.storage.workspace import RunContext, Workspace
 
 from tests.core.test_datasets import _tiny_blender
 from tests.trainers.conftest import context, scene_and_preset, tiny_preset

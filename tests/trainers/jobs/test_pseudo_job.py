@@ -12,7 +12,7 @@ from trainers.storage import pseudo_store
 from trainers.events import DONE, LOG, STOPPED
 from trainers.jobs.pipeline import run_job
 from trainers.storage.pseudo_store import PseudoStore
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 from tests.trainers.conftest import context, scene_and_preset
 

@@ -8,7 +8,7 @@ import torch
 
 from trainers.storage import pseudo_store
 from trainers.storage.pseudo_store import PseudoStore, bytes_per_ray
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 
 
 def _views(n, h=6, w=5, seed=0):

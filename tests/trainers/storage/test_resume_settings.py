@@ -9,7 +9,7 @@ from r2l_viewer.core.checkpoint import atomic_save, load_payload, load_scene
 from r2l_viewer.core.config import to_dict
 from trainers.configs import TeacherConfig
 from trainers.storage.resume import resumed_config
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 from trainers.cli import train as cli
 from trainers.cli.train import main
 from trainers.events import DONE, LOG, PROGRESS, STOPPED

@@ -11,15 +11,16 @@ import pytest
 import torch
 
 from r2l_viewer.core.checkpoint import load_scene
+from r2l_viewer.core.model_text import stage_text
+from r2l_viewer.core.view_ranges import view_ranges
 from trainers.training import online_views
 from trainers.jobs.distill import Distill
 from trainers.events import LOG, PROGRESS, STOPPED, Event, small_preview
 from trainers.jobs.pipeline import run_job
-from trainers.storage.scene_io import stage_text
 from trainers.training.schedule import warmup_then_decay
 from trainers.training.student_steps import describe_student
-from trainers.training.views import view_ranges
-from trainers.storage.workspace import JobError, Workspace
+from trainers.errors import JobError
+from trainers.storage.workspace import Workspace
 
 from tests.trainers.conftest import context, run_to_end, scene_and_preset
 

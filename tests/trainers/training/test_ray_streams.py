@@ -4,7 +4,7 @@ that do not split evenly are refused with what to give instead."""
 import pytest
 import torch
 
-from trainers.storage.workspace import JobError
+from trainers.errors import JobError
 from trainers.training.ray_streams import make_streams, per_stream, saved_streams, stream_count, stream_seed
 
 

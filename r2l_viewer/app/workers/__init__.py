@@ -1,0 +1,1 @@
+"""The background workers: render and compare threads, job and video threads, and their mailbox."""
