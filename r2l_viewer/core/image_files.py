@@ -5,7 +5,6 @@ partial file under the name asked for; every failure is one line."""
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -13,7 +12,7 @@ import numpy as np
 
 from .errors import UserError
 from .finite import check_finite_image
-from .plain_files import _fsync_folder, _temporary_path
+from .plain_files import write_replacing
 
 FULL_DISK = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded"}
 
@@ -35,23 +34,13 @@ def _write_error(path: Path, exc: OSError) -> ImageWriteError:
 
 
 def write_file_atomically(path: str | Path, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `path`, flushed and synced, then rename it to `path`; any failure
-    removes the temporary file and raises an ImageWriteError (an older file under `path` stays as it was)."""
+    """Write `data` to `path` through a temporary file, synced and renamed (`plain_files.write_replacing`); any
+    failure leaves nothing new behind and raises an ImageWriteError (an older file under `path` stays as it was)."""
     path = Path(path)
-    tmp = _temporary_path(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_replacing(path, lambda file: file.write(data))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise _write_error(path, exc) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
     return path
 
 

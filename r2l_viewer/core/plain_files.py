@@ -87,18 +87,32 @@ class _WriteErrorKeeper:
         self.file.flush()
 
 
-def _write_to_disk(path: Path, payload) -> None:
-    """torch.save into `path`, flushed and synced; a failed write raises its own OSError, wherever it happened."""
-    with open(path, "wb") as f:
-        keeper = _WriteErrorKeeper(f)
-        try:
-            torch.save(payload, keeper)
-        except Exception:
-            if keeper.error is not None:
-                raise keeper.error from None
-            raise
-        f.flush()
-        os.fsync(f.fileno())
+def write_replacing(path: Path, write) -> None:
+    """Call `write(file)` on a temporary file beside `path`, flush and sync it, rename it over `path` and make the
+    rename durable; any failure removes the temporary file and is raised as it was (an older file under `path`
+    stays as it was). The one temp-write-rename for every file the project writes whole."""
+    tmp = _temporary_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _torch_save(payload, file) -> None:
+    """torch.save into `file`; a failed write raises its own OSError, wherever it happened."""
+    keeper = _WriteErrorKeeper(file)
+    try:
+        torch.save(payload, keeper)
+    except Exception:
+        if keeper.error is not None:
+            raise keeper.error from None
+        raise
 
 
 def atomic_save(path: str | Path, payload) -> Path:
@@ -110,19 +124,12 @@ def atomic_save(path: str | Path, payload) -> Path:
         raise CheckpointError(f"{path}: not saved: {problem}, but a checkpoint may hold only {PLAIN_TEXT}; "
                               "the previous file is untouched")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary_path(path)
     try:
-        _write_to_disk(tmp, payload)
-        os.replace(tmp, path)
+        write_replacing(path, lambda file: _torch_save(payload, file))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
             raise CheckpointError(f"{path}: disk full while saving; the previous checkpoint is untouched") from None
         raise CheckpointError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(path.parent)
     return path
 
 

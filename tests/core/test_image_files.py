@@ -9,7 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from r2l_viewer.core import image_files
+from r2l_viewer.core import plain_files
 from r2l_viewer.core.finite import NonFiniteError
 from r2l_viewer.core.image_files import ImageWriteError, png_bytes, write_png
 
@@ -47,7 +47,7 @@ def test_a_full_disk_is_one_line_and_leaves_the_older_file(tmp_path, monkeypatch
     path = write_png(tmp_path / "a.png", IMAGE // 2)
     before = path.read_bytes()
     room = int(len(png_bytes(IMAGE)) * fraction)
-    monkeypatch.setattr(image_files, "open", lambda name, mode: io.BufferedWriter(DiskWithRoom(name, room, code)),
+    monkeypatch.setattr(plain_files, "open", lambda name, mode: io.BufferedWriter(DiskWithRoom(name, room, code)),
                         raising=False)
     with pytest.raises(ImageWriteError) as e:
         write_png(path, IMAGE)
@@ -60,7 +60,7 @@ def test_a_disk_full_when_syncing_leaves_no_file(tmp_path, monkeypatch):
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(image_files.os, "fsync", full)
+    monkeypatch.setattr(plain_files.os, "fsync", full)
     with pytest.raises(ImageWriteError, match="disk full"):
         write_png(tmp_path / "a.png", IMAGE)
     assert list(tmp_path.iterdir()) == []
