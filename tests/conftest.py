@@ -69,3 +69,17 @@ def small_disk(tmp_path) -> Path:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def saved_small_scene(tmp_path_factory) -> Path:
+    """A small scene checkpoint (demo metadata, tiny untrained teacher and student; tests/damaged_scenes.py)."""
+    from tests.damaged_scenes import small_scene
+
+    return small_scene(tmp_path_factory.mktemp("saved") / "scene.ckpt")
+
+
+@pytest.fixture
+def damageable_scene(saved_small_scene, tmp_path) -> Path:
+    """A fresh copy of that checkpoint for one test to damage."""
+    return Path(shutil.copyfile(saved_small_scene, tmp_path / "scene.ckpt"))

@@ -15,44 +15,34 @@ from r2l_viewer.core.checksums import CHECKSUMS_KEY, part_checksums, verify_chec
 from r2l_viewer.core.models import ModelRecordError
 from r2l_viewer.core.plain_files import load_payload
 
-from tests.damaged_scenes import damage_part, small_scene, with_nan
+from tests.damaged_scenes import damage_part, with_nan
 
 OLD_CHECKPOINT = Path(__file__).resolve().parents[1] / "data" / "frequency-student-v1.ckpt"  # written before checksums
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory) -> Path:
-    return small_scene(tmp_path_factory.mktemp("saved") / "scene.ckpt")
-
-
-@pytest.fixture
-def scene_file(saved, tmp_path) -> Path:
-    return Path(shutil.copyfile(saved, tmp_path / "scene.ckpt"))
-
-
-def test_a_saved_scene_carries_checksums_of_every_tensor_and_section(scene_file):
-    payload = load_payload(scene_file)
+def test_a_saved_scene_carries_checksums_of_every_tensor_and_section(damageable_scene):
+    payload = load_payload(damageable_scene)
     parts = payload[CHECKSUMS_KEY]["parts"]
     assert {"scene", "cameras", "teacher", "student", "history"} <= parts.keys()
     assert len([p for p in parts if p.startswith("student.weights.")]) == len(payload["student"]["weights"])
     assert verify_checksums(payload) is True
-    assert load_scene(scene_file).unchecked is False
+    assert load_scene(damageable_scene).unchecked is False
 
 
 @pytest.mark.parametrize("part", ["teacher", "student", "metadata", "cameras"])
-def test_one_flipped_byte_in_any_part_is_refused_naming_the_file_and_the_part(scene_file, part):
-    named = damage_part(scene_file, part)
+def test_one_flipped_byte_in_any_part_is_refused_naming_the_file_and_the_part(damageable_scene, part):
+    named = damage_part(damageable_scene, part)
     with pytest.raises(CheckpointError) as e:
-        load_scene(scene_file)
-    assert str(e.value) == DAMAGED.format(origin=scene_file, part=named)
+        load_scene(damageable_scene)
+    assert str(e.value) == DAMAGED.format(origin=damageable_scene, part=named)
     assert "\n" not in str(e.value)
 
 
-def test_a_value_changed_in_a_model_record_is_caught(scene_file):
-    payload = load_payload(scene_file)
+def test_a_value_changed_in_a_model_record_is_caught(damageable_scene):
+    payload = load_payload(damageable_scene)
     payload["student"]["config"]["width"] = 17  # as a flipped digit in the pickle would
     with pytest.raises(CheckpointError, match="damaged: the student's settings changed"):
-        checkpoint.SceneCheckpoint.from_payload(payload, str(scene_file))
+        checkpoint.SceneCheckpoint.from_payload(payload, str(damageable_scene))
 
 
 def test_a_file_saved_before_checksums_opens_with_a_note_given_once(tmp_path, capsys, monkeypatch):
@@ -85,11 +75,11 @@ def test_the_bundled_demo_carries_checksums_that_match():
 
 
 @pytest.mark.parametrize("role,name", [("student", "grids.planes.0"), ("teacher", "voxels.density")])
-def test_nan_weights_are_refused_when_the_model_is_built(scene_file, role, name):
-    with_nan(scene_file, role, name)
-    scene = load_scene(scene_file)  # the file itself is intact: its checksums match the NaN it holds
+def test_nan_weights_are_refused_when_the_model_is_built(damageable_scene, role, name):
+    with_nan(damageable_scene, role, name)
+    scene = load_scene(damageable_scene)  # the file itself is intact: its checksums match the NaN it holds
     with pytest.raises(ModelRecordError) as e:
         scene.build_student() if role == "student" else scene.build_teacher()
     text = str(e.value)
-    assert text.startswith(f"{scene_file}: the ") and f"non-finite values (NaN or Inf) in {name}" in text
+    assert text.startswith(f"{damageable_scene}: the ") and f"non-finite values (NaN or Inf) in {name}" in text
     assert "\n" not in str(e.value)

@@ -1,7 +1,6 @@
 """Every command that opens a scene (r2l-eval, r2l-render, r2l-train export, the viewer) refuses a damaged one with
 the same line and exit 2: one flipped byte in any part, NaN in a weight, a render whose pixels are not finite."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from trainers.cli.eval import main as eval_main
 from trainers.cli.render import main as render_main
 from trainers.cli.train import main as train_main
 
-from tests.damaged_scenes import damage_part, small_scene, with_nan, with_overflowing_student
+from tests.damaged_scenes import damage_part, with_nan, with_overflowing_student
 
 
 def _eval(path: Path, out: Path) -> int:
@@ -36,16 +35,6 @@ def _viewer(path: Path, out: Path) -> int:
 COMMANDS = {"r2l-eval": _eval, "r2l-render": _render, "r2l-train export": _export, "r2l-viewer": _viewer}
 
 
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory) -> Path:
-    return small_scene(tmp_path_factory.mktemp("saved") / "scene.ckpt")
-
-
-@pytest.fixture
-def scene_file(saved, tmp_path) -> Path:
-    return Path(shutil.copyfile(saved, tmp_path / "scene.ckpt"))
-
-
 def _refused_with(command: str, path: Path, tmp_path: Path, capsys) -> str:
     """Run `command` on `path`: it exits 2, writes nothing, and says one line on stderr; that line."""
     capsys.readouterr()
@@ -62,30 +51,30 @@ def _files(folder: Path) -> list[str]:
 
 @pytest.mark.parametrize("part", ["teacher", "student", "metadata", "cameras"])
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_a_flipped_byte_is_refused_alike_by_every_command(scene_file, tmp_path, capsys, command, part):
-    named = damage_part(scene_file, part)
-    line = DAMAGED.format(origin=scene_file, part=named)
-    assert _refused_with(command, scene_file, tmp_path, capsys) == f"{command.split()[0]}: error: {line}"
+def test_a_flipped_byte_is_refused_alike_by_every_command(damageable_scene, tmp_path, capsys, command, part):
+    named = damage_part(damageable_scene, part)
+    line = DAMAGED.format(origin=damageable_scene, part=named)
+    assert _refused_with(command, damageable_scene, tmp_path, capsys) == f"{command.split()[0]}: error: {line}"
 
 
 @pytest.mark.parametrize("part", ["teacher", "student", "metadata"])
-def test_the_viewers_open_gives_the_same_line(scene_file, part):
-    named = damage_part(scene_file, part)
+def test_the_viewers_open_gives_the_same_line(damageable_scene, part):
+    named = damage_part(damageable_scene, part)
     with pytest.raises(CheckpointError) as e:
-        open_scene(scene_file, "cpu")  # what File > Open, Open recent and a dropped file call
-    assert str(e.value) == DAMAGED.format(origin=scene_file, part=named)
+        open_scene(damageable_scene, "cpu")  # what File > Open, Open recent and a dropped file call
+    assert str(e.value) == DAMAGED.format(origin=damageable_scene, part=named)
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_nan_in_a_student_weight_is_refused_alike_by_every_command(scene_file, tmp_path, capsys, command):
-    with_nan(scene_file, "student", "grids.planes.0")
-    line = _refused_with(command, scene_file, tmp_path, capsys)
-    expected = f"{scene_file}: the student's weights hold non-finite values (NaN or Inf) in grids.planes.0"
+def test_nan_in_a_student_weight_is_refused_alike_by_every_command(damageable_scene, tmp_path, capsys, command):
+    with_nan(damageable_scene, "student", "grids.planes.0")
+    line = _refused_with(command, damageable_scene, tmp_path, capsys)
+    expected = f"{damageable_scene}: the student's weights hold non-finite values (NaN or Inf) in grids.planes.0"
     assert line.startswith(f"{command.split()[0]}: error: {expected}"), line
 
 
 @pytest.mark.parametrize("command", ["r2l-eval", "r2l-render"])
-def test_a_render_with_non_finite_pixels_stops_before_any_image_is_written(scene_file, tmp_path, capsys, command):
-    with_overflowing_student(scene_file)
-    line = _refused_with(command, scene_file, tmp_path, capsys)
-    assert f"{scene_file}: " in line and "non-finite values (NaN or Inf)" in line and "neither written" in line, line
+def test_a_render_with_non_finite_pixels_stops_before_any_image_is_written(damageable_scene, tmp_path, capsys, command):
+    with_overflowing_student(damageable_scene)
+    line = _refused_with(command, damageable_scene, tmp_path, capsys)
+    assert f"{damageable_scene}: " in line and "non-finite values (NaN or Inf)" in line and "neither written" in line, line
