@@ -34,7 +34,8 @@ def unpack_bits(bits: torch.Tensor, resolution: int) -> torch.Tensor:
 
 
 def dilate(cells: torch.Tensor, by: int = 1) -> torch.Tensor:
-    """Cells [R, R, R] grown by `by` cells in every direction (so that points placed by sampling miss no edge)."""
+    """Bool cells [D, H, W] grown by `by` cells in every direction (the student's occupancy, so that points placed
+    by sampling miss no edge; the grid teacher's kept voxels)."""
     if by <= 0:
         return cells
     grown = F.max_pool3d(cells[None, None].float(), 2 * by + 1, stride=1, padding=by)

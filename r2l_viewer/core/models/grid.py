@@ -12,6 +12,7 @@ from torch import nn
 from ..config import param
 from ..contraction import DEPTH_SPAN, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
+from ..occupancy import dilate
 from ..rays import intersect_aabb
 from ..volume import alpha_from_density, composite, termination_depth, uniform, weights_from_alpha
 from .base import RenderOutput, model_space_rays
@@ -138,10 +139,10 @@ class GridTeacher(nn.Module):
         return self.occupied[(i[:, 2] * ny + i[:, 1]) * nx + i[:, 0]]
 
     def _dilate(self, mask: torch.Tensor, voxels: int) -> torch.Tensor:
+        """A per-voxel mask [V] grown by `voxels` in every direction."""
         if voxels <= 0:
             return mask
-        k = 2 * voxels + 1
-        return F.max_pool3d(self.voxels.volume(mask[:, None].float()), k, stride=1, padding=voxels).reshape(-1) > 0
+        return dilate(self.voxels.volume(mask[:, None].float())[0, 0] > 0, voxels).reshape(-1)
 
     @torch.no_grad()
     def update_occupancy(self, dilation: int = 1, min_alpha: float | None = None) -> float:
