@@ -10,7 +10,7 @@ Rewrites of `Student.forward` for rendering (checked against it in tests/core/te
   block is two matrix products and one in-place ReLU.
 A student with depth gives it from the same tail product (its fourth column): `render` returns both. Plane reads
 that the student multiplies (`grid_combine="product"`) are multiplied in place before their head product; rays
-that cross no occupied cell get the background, as in `Student.forward`."""
+that cross no occupied cell get the background without running the network, as in `Student.forward`."""
 
 from __future__ import annotations
 
@@ -116,17 +116,20 @@ class FastStudent:
     def outputs(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         """The student's sigmoid outputs [N, 3 or 4] (colour, then depth as a fraction of near..far)."""
         student = self.student
+        points, empty = student.placed_points(origins, directions, point_major=self.grid)
+        return student.on_crossing_rays(self.evaluate, points, empty, ray_dim=1 if self.grid else 0)
+
+    def evaluate(self, points: torch.Tensor) -> torch.Tensor:
+        """The sigmoid outputs [N, 3 or 4] of the rays' points ([P, N, 3] with the grid encoding, else [N, P, 3])."""
         if self.grid:
-            points, empty = student.placed_points(origins, directions, point_major=True)
             h = self.grid_head(points)
         else:
-            points, empty = student.placed_points(origins, directions)
-            h = self.head(((points - student.center) * student.config.scale).flatten(1))
+            h = self.head(((points - self.student.center) * self.student.config.scale).flatten(1))
         y = h.clone()
         for weight1, bias1, weight2 in self.blocks:
             y.addmm_(torch.addmm(bias1, y, weight1).relu_(), weight2)
         y.add_(h)
-        return student.with_background(torch.addmm(self.tail[1], y, self.tail[0]).sigmoid_(), empty)
+        return torch.addmm(self.tail[1], y, self.tail[0]).sigmoid_()
 
 
 def fast_path(model):

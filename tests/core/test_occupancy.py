@@ -108,3 +108,44 @@ def test_a_ray_that_misses_the_occupancy_shows_the_background_on_every_cpu_path(
     assert torch.allclose(plain.depth[:20], torch.full((20,), student.config.far))
     assert not torch.isclose(plain.rgb[20:], background).all(-1).any()  # rays through the ball are the network's
     assert torch.allclose(fast.rgb, plain.rgb, atol=1e-5) and torch.allclose(fast.depth, plain.depth, atol=1e-4)
+
+
+def every_ray(student: Student, origins, directions) -> torch.Tensor:
+    """The student's outputs with the network run on every ray and the background put in afterwards."""
+    points, empty = student.placed_points(origins, directions)
+    return student.with_background(student.forward_encoded(student.encode(points)), empty)
+
+
+def test_the_network_runs_only_on_rays_that_cross_the_occupancy_and_gives_the_same_values_and_gradients():
+    student = ball_student().train()
+    far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05
+    origins, directions = rays_at(torch.cat([far_side.expand(30, 3), CENTRE + 0.2 * torch.randn(30, 3)]))
+    seen = []
+    student.head.register_forward_hook(lambda _module, inputs, _out: seen.append(inputs[0].shape[0]))
+    out = student(origins, directions)
+    assert seen == [30]  # the 30 rays above the ball never reach the network
+    full = every_ray(student, origins, directions)
+    skipped = torch.cat([out.rgb, student.depth_fraction(out.depth)[:, None]], 1)
+    assert torch.allclose(skipped, full, atol=1e-6)
+    grads = [torch.autograd.grad(values.square().sum(), student.parameters()) for values in (skipped, full)]
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(*grads))
+    fast = FastStudent(student.eval()).outputs(origins, directions)
+    assert torch.allclose(fast, full.detach(), atol=1e-5)
+
+
+def test_a_frame_with_no_ray_crossing_the_occupancy_is_all_background():
+    student = ball_student()
+    far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05
+    origins, directions = rays_at(far_side.expand(10, 3))
+    background = torch.tensor(student.config.background)
+    with torch.no_grad():
+        assert torch.equal(student(origins, directions).rgb, background.expand(10, 3))
+    assert torch.equal(FastStudent(student).render(origins, directions).rgb, background.expand(10, 3))
+
+
+def test_a_training_batch_with_no_ray_crossing_the_occupancy_still_backpropagates():
+    student = ball_student().train()
+    far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05
+    out = student(*rays_at(far_side.expand(10, 3)))
+    out.rgb.sum().backward()  # every parameter took part (DistributedDataParallel needs that), with no gradient
+    assert all(p.grad is not None and not p.grad.any() for p in student.parameters())

@@ -170,8 +170,27 @@ class Student(nn.Module):
         depth to far)."""
         if empty is None:
             return values
-        fill = self.background if not self.config.depth else torch.cat([self.background, self.background.new_ones(1)])
-        return torch.where(empty[:, None], fill.to(values.dtype), values)
+        return torch.where(empty[:, None], self.background_values().to(values.dtype), values)
+
+    def background_values(self) -> torch.Tensor:
+        """What a ray that crosses no occupied cell gives [outputs]: the background colour (and depth at far)."""
+        return self.background if not self.config.depth else torch.cat([self.background, self.background.new_ones(1)])
+
+    def on_crossing_rays(self, evaluate, points: torch.Tensor, empty: torch.Tensor | None, ray_dim: int = 0):
+        """`evaluate(points)` [M, outputs] run only on the rays that cross an occupied cell (points [N, P, 3], or
+        [P, N, 3] with ray_dim 1), the background for the rest: the same values as evaluating every ray and
+        `with_background`, for the cost of the rays that show something. Under torch.compile (fixed shapes) every
+        ray is evaluated."""
+        if empty is None or torch.compiler.is_compiling():
+            return self.with_background(evaluate(points), empty)
+        crossing = (~empty).nonzero().squeeze(1)
+        if len(crossing) == len(empty):
+            return evaluate(points)
+        fill = self.background_values()
+        if not len(crossing) and not torch.is_grad_enabled():
+            return fill.expand(len(empty), -1).clone()
+        values = evaluate(points.index_select(ray_dim, crossing))  # (zero rows in training: a graph all the same)
+        return fill.to(values.dtype).expand(len(empty), -1).index_copy(0, crossing, values)
 
     def contracted_points(self, origins, directions, randomize=False, generator=None, point_major=False):
         """Points [N, P, 3] (or [P, N, 3]) of an unbounded scene, in contracted space, evenly spaced along each
@@ -222,7 +241,7 @@ class Student(nn.Module):
         """Network input [N, P * features_per_point] from points [N, P, 3], the points' encodings in ray order."""
         if self.config.encoding == "grid":
             n, p, _ = points.shape
-            return self.grids(self.unit_points(points).reshape(n * p, 3)).reshape(n, -1)
+            return self.grids(self.unit_points(points).reshape(n * p, 3)).reshape(n, self.config.input_dim)
         flat = ((points - self.center) * self.config.scale).flatten(1)
         return positional_encoding(flat, self.config.frequencies)
 
@@ -246,4 +265,5 @@ class Student(nn.Module):
 
     def forward(self, origins, directions, randomize: bool = False, generator=None) -> RenderOutput:
         points, empty = self.placed_points(origins, directions, randomize, generator)
-        return self.split_outputs(self.with_background(self.forward_encoded(self.encode(points)), empty))
+        values = self.on_crossing_rays(lambda crossing: self.forward_encoded(self.encode(crossing)), points, empty)
+        return self.split_outputs(values)
