@@ -1,0 +1,37 @@
+"""The learning-curve benchmark runs real distill, finetune and eval commands on a taught demo scene."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from trainers.bench import learning_curve
+
+SMALL = "--distill.batch_rays 256 --distill.hard_rays 0 --distill.val_every 0 --distill.val_views 1"
+
+
+def test_each_budget_is_its_own_run_from_the_same_teacher_and_prints_a_row(taught_scene, tmp_path, capsys):
+    source = taught_scene[0]
+    shutil.copy2(source / "scene.ckpt", tmp_path / "scene.ckpt")
+    shutil.copytree(source / "scene.pseudo", tmp_path / "scene.pseudo")
+    code = learning_curve.main([str(tmp_path / "scene.ckpt"), "--minutes", "0.2", "--probe-steps", "4",
+                                "--distill-args", SMALL, "--finetune-args", "--finetune.steps 3 --finetune.batch_rays 256"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    rows = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [row["minutes"] for row in rows] == [0.2] and rows[0]["steps"] >= 1
+    assert rows[0]["distilled_psnr"] > 5 and rows[0]["finetuned_psnr"] > 5 and rows[0]["teacher_psnr"] > 10
+    assert out.count(" dB") >= 3 and "ms per step" in out
+    assert (tmp_path / "scene.curve" / "0.2min" / "scene.ckpt").exists()
+
+
+def test_a_budget_buys_the_steps_that_fit_after_the_start_up():
+    assert learning_curve.steps_for(10, 0.5, 60) == 1080
+    assert learning_curve.steps_for(20, 0.5, 60) > 2 * learning_curve.steps_for(10, 0.5, 60)
+    assert learning_curve.steps_for(0.5, 0.5, 60) == 1  # a budget shorter than the start-up still runs a step
+
+
+def test_a_scene_without_pseudo_views_is_one_line(taught_scene, tmp_path, capsys):
+    shutil.copy2(taught_scene[0] / "scene.ckpt", tmp_path / "scene.ckpt")
+    assert learning_curve.main([str(tmp_path / "scene.ckpt")]) == 2
+    assert "no pseudo views beside it" in capsys.readouterr().err
