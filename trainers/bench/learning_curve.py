@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", default=None, help="folder for the runs (default: <scene>.curve beside the scene)")
     p.add_argument("--no-finetune", action="store_true", help="evaluate the distilled students only")
     p.add_argument("--probe-steps", type=int, default=PROBE_STEPS, help=f"steps of the timing probe ({PROBE_STEPS})")
+    p.add_argument("--rate", default=None, metavar="S,STARTUP",
+                   help="seconds per step and of start-up to plan the budgets with, instead of probing (say, a quiet "
+                        "2-thread probe's, while the runs themselves go slower beside other work)")
     p.add_argument("--distill-args", default="", help="more options for every distill, e.g. '--distill.batch_rays 8192'")
     p.add_argument("--finetune-args", default="", help="more options for every finetune")
     args = p.parse_args(argv)
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if load_scene(scene).teacher is None:
             raise SystemExit(f"{scene}: has no teacher to distil")
         budgets = [float(m) for m in args.minutes.split(",")]
+        if args.rate and len(args.rate.split(",")) != 2:
+            raise ValueError(f"--rate {args.rate}: give seconds per step and seconds of start-up, e.g. 0.08,20")
     except (CheckpointError, ValueError) as exc:
         print(f"learning_curve: {exc}", file=sys.stderr)
         return 2
@@ -136,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scene}: no pseudo views beside it; run `r2l-train pseudo --out {scene}` first", file=sys.stderr)
         return 2
     work = Path(args.work) if args.work else scene.with_name(scene.stem + ".curve")
-    rate = probe(scene, work, args)
-    print(f"{os.environ.get('OMP_NUM_THREADS', 'all')} thread(s); {rate[0] * 1000:.0f} ms per step, "
-          f"{rate[1]:.0f} s start-up ({args.probe_steps}-step probe)")
+    if args.rate:
+        rate, source = tuple(float(v) for v in args.rate.split(",")), "given"
+    else:
+        rate, source = probe(scene, work, args), f"{args.probe_steps}-step probe"
+    print(f"{os.environ.get('OMP_NUM_THREADS', 'all')} thread(s); budgets planned at {rate[0] * 1000:.0f} ms per "
+          f"step and {rate[1]:.0f} s start-up ({source})")
     print(f"{'minutes':>8} {'steps':>8} {'distill s':>10} {'distilled':>13}  {'finetuned':>20} {'teacher':>12} "
           f"{'gap':>10}")
     for minutes in budgets:

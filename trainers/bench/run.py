@@ -18,11 +18,11 @@ from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
 from r2l_viewer.core.occupancy import teacher_occupancy
-from r2l_viewer.core.render import chunk_rays
+from r2l_viewer.core.render import chunk_rays, model_device
 
 from trainers.bench.ceiling import gemm_ceiling, share_of_ceiling
 from trainers.bench.headline import choose_headline
-from trainers.bench.measure import frame_times, median, pseudo_throughput, training_throughput
+from trainers.bench.measure import bench_rays, frame_times, median, pseudo_throughput, training_throughput
 from trainers.bench.onnx_speed import onnx_frames
 from trainers.bench.targets import check_targets
 from trainers.bench.variants import bf16_fidelity, fast_frame_ms, precision_change, render_variants
@@ -225,6 +225,7 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     choose_headline(result, renders, variants, headline or resolutions[0], headline is not None)
     if device.type == "cpu":
         result["student_tiny_paths"] = tiny_paths(models["student_tiny"], device, resolutions, quick)
+        result["student_tiny_crossing"] = crossing_rows(models["student_tiny"], device, resolutions, quick)
     result["student_tiny_onnx"] = onnx_frames(models["student_tiny"], [r for r in resolutions if not quick or r <= 200])
     if "grid" in models:
         meta = pseudo_meta(scene.meta, pseudo_size or (400 if device.type == "cuda" else None))
@@ -264,3 +265,37 @@ def tiny_paths(model, device, resolutions, quick: bool) -> dict:
     return out
 
 
+
+
+def crossing_rows(model, device, resolutions, quick: bool) -> dict:
+    """Per size, for a tiny student with an occupancy grid (none without one): the share of the bench view's rays
+    that cross its occupancy and so run its network (the rest show the background), and, where that is not all, the viewer's team path with every ray
+    through the network (as when the object fills the frame; the same student with every cell occupied)."""
+    full = every_cell_occupied(model)
+    if full is None:  # no occupancy: every ray runs the network, as the paths above measured
+        return {}
+    team = shared_cpu_team()
+    out = {}
+    for res in resolutions:
+        if quick and res > 200:
+            continue
+        origins, directions = bench_rays(res, device)
+        with torch.inference_mode():
+            empty = model.placed_points(origins, directions)[1]
+        share = 1.0 - float(empty.float().mean())
+        row = {"network_share": share}
+        if share < 1.0:
+            row["every_ray_ms"] = fast_frame_ms(full, res, device, 5, TEAM_CHUNK if team else 4096, team)
+        out[str(res)] = row
+    return out
+
+
+def every_cell_occupied(model) -> Student | None:
+    """A copy of a student with an occupancy grid whose cells are all occupied (None without a grid)."""
+    if not isinstance(model, Student) or not model.config.uses_occupancy:
+        return None
+    copy = Student(model.config).to(model_device(model)).eval()
+    copy.load_state_dict(model.state_dict())
+    r = model.config.occupancy_resolution
+    copy.set_occupancy(torch.ones(r, r, r, dtype=torch.bool))
+    return copy

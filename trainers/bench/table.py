@@ -96,6 +96,11 @@ def print_variants(result: dict) -> None:
     for res, row in result.get("student_tiny_paths", {}).items():
         text = ", ".join(f"{k} {v:.1f} ms" for k, v in row.items())
         print(f"tiny student at {res} (the viewer's paths): {text}")
+        crossing = result.get("student_tiny_crossing", {}).get(res)
+        if crossing:
+            print(f"  {crossing['network_share']:.0%} of this view's rays cross the student's occupancy and run its "
+                  "network, the rest show the background" + (f"; every ray through the network (the object filling "
+                  f"the frame): {crossing['every_ray_ms']:.1f} ms" if "every_ray_ms" in crossing else ""))
     for label in ("eager_static", "compiled"):
         for res, row in variants.get(label, {}).items():
             print(f"paper student {label} at {res}: {row['ms_per_frame']:.1f} ms/frame (warm-up {row['warmup_s']:.0f} s)")

@@ -83,6 +83,8 @@ def test_bench_reports_every_headline_figure(taught_scene, capsys):
     assert "precision_change" not in result  # the scene has no student yet: nothing to compare
     tiny = result["student_tiny_paths"]["16"]
     assert tiny["fused_cpu"] > 0 and (torch.get_num_threads() < 2 or tiny["fused_cpu_team"] > 0)
+    crossing = result["student_tiny_crossing"]["16"]  # the tiny preset's student holds the teacher's occupancy
+    assert 0.0 < crossing["network_share"] < 1.0 and crossing["every_ray_ms"] > 0  # the demo's objects and sky
     fastest = min([result["renders"]["student_paper"]["frames"]["16"]["ms_per_frame"]]
                   + [row["16"]["ms_per_frame"] for key, row in result["student_paper_variants"].items()
                      if key.startswith("fused_cpu")])
@@ -99,6 +101,7 @@ def test_bench_reports_every_headline_figure(taught_scene, capsys):
     print_table(result)
     printed = capsys.readouterr().out
     assert "plain forward vs plain forward" in printed and "fastest path vs fastest path" in printed
+    assert "of this view's rays cross the student's occupancy" in printed and "every ray through the network" in printed
     assert max(printed_shares(printed)) <= 100.0, printed
 
 

@@ -21,7 +21,7 @@ def test_each_budget_is_its_own_run_from_the_same_teacher_and_prints_a_row(taugh
     rows = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert [row["minutes"] for row in rows] == [0.2] and rows[0]["steps"] >= 1
     assert rows[0]["distilled_psnr"] > 5 and rows[0]["finetuned_psnr"] > 5 and rows[0]["teacher_psnr"] > 10
-    assert out.count(" dB") >= 3 and "ms per step" in out
+    assert out.count(" dB") >= 3 and "ms per step" in out and "probe" in out
     assert (tmp_path / "scene.curve" / "0.2min" / "scene.ckpt").exists()
 
 
