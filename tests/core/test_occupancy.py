@@ -129,8 +129,23 @@ def test_the_network_runs_only_on_rays_that_cross_the_occupancy_and_gives_the_sa
     assert torch.allclose(skipped, full, atol=1e-6)
     grads = [torch.autograd.grad(values.square().sum(), student.parameters()) for values in (skipped, full)]
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(*grads))
-    fast = FastStudent(student.eval()).outputs(origins, directions)
-    assert torch.allclose(fast, full.detach(), atol=1e-5)
+    fast = FastStudent(student.eval())
+    evaluate, rows = fast.evaluate, []
+    fast.evaluate = lambda points: rows.append(points.shape[1]) or evaluate(points)
+    assert torch.allclose(fast.outputs(origins, directions), full.detach(), atol=1e-5) and rows == [30]
+
+
+def test_with_skipping_off_every_ray_runs_the_network_for_the_same_values():
+    student = ball_student()
+    far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05
+    origins, directions = rays_at(torch.cat([far_side.expand(5, 3), CENTRE + 0.2 * torch.randn(5, 3)]))
+    seen = []
+    student.head.register_forward_hook(lambda _module, inputs, _out: seen.append(inputs[0].shape[0]))
+    with torch.no_grad():
+        skipped = student(origins, directions).rgb
+        student.skips_empty_rays = False
+        every = student(origins, directions).rgb
+    assert seen == [5, 10] and torch.allclose(skipped, every, atol=1e-6)
 
 
 def test_a_frame_with_no_ray_crossing_the_occupancy_is_all_background():

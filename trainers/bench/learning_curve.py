@@ -63,7 +63,7 @@ def step_times(metrics_log: Path) -> tuple[int, float] | None:
 
 
 def distill_args(copy: Path, args, steps: int) -> list[str]:
-    return [command("r2l-train"), "distill", "--out", str(copy), "--preset", args.preset, "--quiet",
+    return [command("r2l-train"), "distill", "--out", str(copy), "--preset", args.preset, "--quiet", "--force",
             "--distill.steps", str(steps), "--distill.decay_steps", str(steps), *shlex.split(args.distill_args)]
 
 
@@ -85,6 +85,17 @@ def evaluate(copy: Path) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"r2l-eval failed ({done.returncode}): {done.stderr.strip()[-500:]}")
     return json.loads(done.stdout)
+
+
+def given_rate(text: str) -> tuple[float, float]:
+    """--rate's 'seconds per step,seconds of start-up'."""
+    try:
+        per_step, startup = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--rate {text}: give seconds per step and seconds of start-up, e.g. 0.09,6") from None
+    if per_step <= 0 or startup < 0:
+        raise ValueError(f"--rate {text}: seconds per step must be above 0 and the start-up at least 0")
+    return per_step, startup
 
 
 def steps_for(minutes: float, per_step: float, startup: float) -> int:
@@ -132,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         if load_scene(scene).teacher is None:
             raise SystemExit(f"{scene}: has no teacher to distil")
         budgets = [float(m) for m in args.minutes.split(",")]
-        if args.rate and len(args.rate.split(",")) != 2:
-            raise ValueError(f"--rate {args.rate}: give seconds per step and seconds of start-up, e.g. 0.08,20")
+        rate = given_rate(args.rate) if args.rate else None
     except (CheckpointError, ValueError) as exc:
         print(f"learning_curve: {exc}", file=sys.stderr)
         return 2
@@ -141,9 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scene}: no pseudo views beside it; run `r2l-train pseudo --out {scene}` first", file=sys.stderr)
         return 2
     work = Path(args.work) if args.work else scene.with_name(scene.stem + ".curve")
-    if args.rate:
-        rate, source = tuple(float(v) for v in args.rate.split(",")), "given"
-    else:
+    source = "given"
+    if rate is None:
         rate, source = probe(scene, work, args), f"{args.probe_steps}-step probe"
     print(f"{os.environ.get('OMP_NUM_THREADS', 'all')} thread(s); budgets planned at {rate[0] * 1000:.0f} ms per "
           f"step and {rate[1]:.0f} s start-up ({source})")

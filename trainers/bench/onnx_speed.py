@@ -64,4 +64,5 @@ def print_onnx_rows(row: dict) -> None:
     for res, frame in row["frames"].items():
         print(f"tiny student at {res}, onnxruntime {row['onnxruntime']} (CPU, {row['threads']} thread(s), opset "
               f"{row['opset']}): {frame['onnxruntime_ms']:.1f} ms/frame vs torch {frame['torch_ms']:.1f} ms "
-              f"(Student.forward; colours agree to {frame['max_abs_error']:.1e})")
+              f"(Student.forward, every ray through the network as in the graph; colours agree to "
+              f"{frame['max_abs_error']:.1e})")

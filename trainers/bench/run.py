@@ -3,6 +3,7 @@ throughput, the tiny student's paths and its onnxruntime row, and the verdicts o
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import platform
 import sys
@@ -18,7 +19,7 @@ from r2l_viewer.core.device import describe_device
 from r2l_viewer.core.metrics import flops_per_ray, scene_flops_per_ray
 from r2l_viewer.core.models import NerfConfig, Student, StudentConfig, VanillaNerf, parameter_count
 from r2l_viewer.core.occupancy import teacher_occupancy
-from r2l_viewer.core.render import chunk_rays, model_device
+from r2l_viewer.core.render import chunk_rays
 
 from trainers.bench.ceiling import gemm_ceiling, share_of_ceiling
 from trainers.bench.headline import choose_headline
@@ -136,7 +137,7 @@ def measure_renders(models: dict, device, resolutions, quick: bool) -> dict:
     results = {}
     team = shared_cpu_team() if device.type == "cpu" else None
     for name, model in models.items():
-        flops = flops_per_ray(model, n_rays=256) if name != "grid" else None
+        flops = flops_per_ray(every_ray(model), n_rays=256) if name != "grid" else None  # per ray through the net
         entry = {"params": parameter_count(model), "flops_per_ray": flops, "frames": {}}
         for res in resolutions:
             action, fraction, repeats = plan(name, res, device, quick)
@@ -162,9 +163,12 @@ def render_row(name: str, model, res: int, device, plan_: tuple[float, int], flo
     row = {"ms_per_frame": ms, "rays_per_s": res * res / (ms / 1000.0), "repeats": repeats}
     if estimated:
         row["estimated_from_ray_share"] = fraction
-    if flops and name.startswith("student"):
-        rows = min(chunk_rays(model, PLAIN_CHUNK), max(1, int(res * res * fraction)))
-        row.update(share_of_ceiling(flops * row["rays_per_s"], gemm_ceiling(model, rows, device)))
+    if flops and name.startswith("student"):  # FLOPs of the rays that run the network, in matrices of their rows
+        share = network_share(model, res, device)
+        rows = max(1, int(min(chunk_rays(model, PLAIN_CHUNK), max(1, int(res * res * fraction))) * share))
+        row.update(share_of_ceiling(flops * share * row["rays_per_s"], gemm_ceiling(model, rows, device)))
+        if share < 1.0:
+            row["network_share"] = share
     elif flops:
         row["flops_per_s"] = flops * row["rays_per_s"]  # a NeRF's layers see rays x samples rows: no ceiling
     return row
@@ -226,7 +230,9 @@ def run_bench(device, quick: bool, scene_path: Path | None, resolutions=RESOLUTI
     if device.type == "cpu":
         result["student_tiny_paths"] = tiny_paths(models["student_tiny"], device, resolutions, quick)
         result["student_tiny_crossing"] = crossing_rows(models["student_tiny"], device, resolutions, quick)
-    result["student_tiny_onnx"] = onnx_frames(models["student_tiny"], [r for r in resolutions if not quick or r <= 200])
+    # onnxruntime runs the network on every ray (a fixed graph): torch is timed the same way beside it
+    result["student_tiny_onnx"] = onnx_frames(every_ray(models["student_tiny"]),
+                                              [r for r in resolutions if not quick or r <= 200])
     if "grid" in models:
         meta = pseudo_meta(scene.meta, pseudo_size or (400 if device.type == "cuda" else None))
         result["pseudo_images_per_s"] = pseudo_throughput(models["grid"], meta, device, 5 if quick else 20)
@@ -265,24 +271,19 @@ def tiny_paths(model, device, resolutions, quick: bool) -> dict:
     return out
 
 
-
-
 def crossing_rows(model, device, resolutions, quick: bool) -> dict:
     """Per size, for a tiny student with an occupancy grid (none without one): the share of the bench view's rays
-    that cross its occupancy and so run its network (the rest show the background), and, where that is not all, the viewer's team path with every ray
-    through the network (as when the object fills the frame; the same student with every cell occupied)."""
-    full = every_cell_occupied(model)
-    if full is None:  # no occupancy: every ray runs the network, as the paths above measured
+    that cross its occupancy and so run its network (the rest show the background), and, where that is not all,
+    the viewer's team path with every ray through the network (as when the object fills the frame)."""
+    if not uses_occupancy(model):  # every ray runs the network, as the paths above measured
         return {}
+    full = every_ray(model)
     team = shared_cpu_team()
     out = {}
     for res in resolutions:
         if quick and res > 200:
             continue
-        origins, directions = bench_rays(res, device)
-        with torch.inference_mode():
-            empty = model.placed_points(origins, directions)[1]
-        share = 1.0 - float(empty.float().mean())
+        share = network_share(model, res, device)
         row = {"network_share": share}
         if share < 1.0:
             row["every_ray_ms"] = fast_frame_ms(full, res, device, 5, TEAM_CHUNK if team else 4096, team)
@@ -290,12 +291,26 @@ def crossing_rows(model, device, resolutions, quick: bool) -> dict:
     return out
 
 
-def every_cell_occupied(model) -> Student | None:
-    """A copy of a student with an occupancy grid whose cells are all occupied (None without a grid)."""
-    if not isinstance(model, Student) or not model.config.uses_occupancy:
-        return None
-    copy = Student(model.config).to(model_device(model)).eval()
-    copy.load_state_dict(model.state_dict())
-    r = model.config.occupancy_resolution
-    copy.set_occupancy(torch.ones(r, r, r, dtype=torch.bool))
-    return copy
+def uses_occupancy(model) -> bool:
+    return isinstance(model, Student) and model.config.uses_occupancy
+
+
+def network_share(model, resolution: int, device) -> float:
+    """The share of the bench view's rays that run the model's network: those that cross a student's occupancy
+    (all of them for any other model)."""
+    if not uses_occupancy(model):
+        return 1.0
+    origins, directions = bench_rays(resolution, device)
+    with torch.inference_mode():
+        empty = model.placed_points(origins, directions)[1]
+    return 1.0 - float(empty.float().mean())
+
+
+def every_ray(model):
+    """A copy of a student that runs its network on every ray, even those that cross no occupied cell (the
+    model itself for any other)."""
+    if not uses_occupancy(model):
+        return model
+    full = copy.deepcopy(model)
+    full.skips_empty_rays = False
+    return full

@@ -74,6 +74,9 @@ def print_speedups(result: dict) -> None:
 def print_tiny_student(facts: dict) -> None:
     """Which tiny student the rows measure (MFLOP/ray counts matrix products only: not a grid's reads), and sizes."""
     note = "; MFLOP/ray leaves out its feature reads" if facts["encoding"] == "grid" else ""
+    if "occupancy" in facts["description"]:
+        note += ("; MFLOP/ray is per ray through its network, GFLOP/s counts only the rays that cross its occupancy "
+                 "(the share printed with the viewer's paths)")
     print(f"student_tiny: {facts['source']}, {facts['description']}{note}")
     sizes = facts["bytes_on_disk"]
     text = ", ".join(f"{label} {sizes[key] / 1e6:.2f} MB" if sizes[key] is not None else f"{label} not in the scene"
@@ -98,9 +101,10 @@ def print_variants(result: dict) -> None:
         print(f"tiny student at {res} (the viewer's paths): {text}")
         crossing = result.get("student_tiny_crossing", {}).get(res)
         if crossing:
+            every = crossing.get("every_ray_ms")
             print(f"  {crossing['network_share']:.0%} of this view's rays cross the student's occupancy and run its "
                   "network, the rest show the background" + (f"; every ray through the network (the object filling "
-                  f"the frame): {crossing['every_ray_ms']:.1f} ms" if "every_ray_ms" in crossing else ""))
+                  f"the frame): {every:.1f} ms" if every else ""))
     for label in ("eager_static", "compiled"):
         for res, row in variants.get(label, {}).items():
             print(f"paper student {label} at {res}: {row['ms_per_frame']:.1f} ms/frame (warm-up {row['warmup_s']:.0f} s)")

@@ -109,6 +109,7 @@ class Student(nn.Module):
     `config.depth` the tail gives a fourth value, the ray's depth (as a fraction of near..far)."""
 
     kind = "student"
+    skips_empty_rays = True  # rays that cross no occupied cell skip the network (see on_crossing_rays)
 
     def __init__(self, config: StudentConfig):
         super().__init__()
@@ -179,9 +180,10 @@ class Student(nn.Module):
     def on_crossing_rays(self, evaluate, points: torch.Tensor, empty: torch.Tensor | None, ray_dim: int = 0):
         """`evaluate(points)` [M, outputs] run only on the rays that cross an occupied cell (points [N, P, 3], or
         [P, N, 3] with ray_dim 1), the background for the rest: the same values as evaluating every ray and
-        `with_background`, for the cost of the rays that show something. Under torch.compile (fixed shapes) every
-        ray is evaluated."""
-        if empty is None or torch.compiler.is_compiling():
+        `with_background`, for the cost of the rays that show something. On a CPU only (on a GPU picking the rays
+        waits for the device at every call; not measured there), and not under torch.compile (fixed shapes) or
+        with `skips_empty_rays` off: then every ray is evaluated."""
+        if empty is None or not self.skips_empty_rays or points.device.type != "cpu" or torch.compiler.is_compiling():
             return self.with_background(evaluate(points), empty)
         crossing = (~empty).nonzero().squeeze(1)
         if len(crossing) == len(empty):

@@ -85,6 +85,10 @@ def test_bench_reports_every_headline_figure(taught_scene, capsys):
     assert tiny["fused_cpu"] > 0 and (torch.get_num_threads() < 2 or tiny["fused_cpu_team"] > 0)
     crossing = result["student_tiny_crossing"]["16"]  # the tiny preset's student holds the teacher's occupancy
     assert 0.0 < crossing["network_share"] < 1.0 and crossing["every_ray_ms"] > 0  # the demo's objects and sky
+    plain = result["renders"]["student_tiny"]["frames"]["16"]  # its FLOP/s count only the rays through the network
+    assert plain["network_share"] == crossing["network_share"]
+    assert plain["flops_per_s"] == pytest.approx(result["renders"]["student_tiny"]["flops_per_ray"]
+                                                 * crossing["network_share"] * plain["rays_per_s"])
     fastest = min([result["renders"]["student_paper"]["frames"]["16"]["ms_per_frame"]]
                   + [row["16"]["ms_per_frame"] for key, row in result["student_paper_variants"].items()
                      if key.startswith("fused_cpu")])

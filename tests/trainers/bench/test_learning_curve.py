@@ -35,3 +35,21 @@ def test_a_scene_without_pseudo_views_is_one_line(taught_scene, tmp_path, capsys
     shutil.copy2(taught_scene[0] / "scene.ckpt", tmp_path / "scene.ckpt")
     assert learning_curve.main([str(tmp_path / "scene.ckpt")]) == 2
     assert "no pseudo views beside it" in capsys.readouterr().err
+
+
+def test_steps_are_timed_between_the_first_and_last_progress_records(tmp_path):
+    log = tmp_path / "scene.metrics.jsonl"
+    records = [{"time": "2026-12-06T21:00:00", "stage": "teacher", "kind": "progress", "step": 90},
+               {"time": "2026-12-06T21:00:05", "stage": "distill", "kind": "log", "step": 0},
+               {"time": "2026-12-06T21:00:10", "stage": "distill", "kind": "progress", "step": 1},
+               {"time": "2026-12-06T21:00:40", "stage": "distill", "kind": "progress", "step": 301}]
+    log.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert learning_curve.step_times(log) == (300, 30.0)
+    log.write_text("\n".join(json.dumps(r) for r in records[:3]) + "\n")
+    assert learning_curve.step_times(log) is None  # one progress record: no step time apart from the start-up
+
+
+def test_a_rate_that_is_not_two_numbers_is_one_line(taught_scene, tmp_path, capsys):
+    shutil.copy2(taught_scene[0] / "scene.ckpt", tmp_path / "scene.ckpt")
+    assert learning_curve.main([str(tmp_path / "scene.ckpt"), "--rate", "fast"]) == 2
+    assert "--rate fast: give seconds per step" in capsys.readouterr().err
