@@ -71,7 +71,8 @@ def flops_per_ray(model: torch.nn.Module, n_rays: int = 64) -> float:
 
 FLOP_RAYS = 1024  # rays of a view counted (a whole view at once could need tens of GB)
 FLOPS_DEFINITION = ("matrix-product FLOPs per ray (a multiply-add counts 2), averaged over the rays of the scene's "
-                    "first test camera; grid lookups are not counted")
+                    "first test camera (a ray that meets nothing costs a model nothing: the grid teacher's empty "
+                    "space, the student's rays outside its occupancy); grid lookups are not counted")
 
 
 def view_flops_per_ray(model: torch.nn.Module, pose: torch.Tensor, intrinsics, rays: int = FLOP_RAYS) -> float:

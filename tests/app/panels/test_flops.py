@@ -55,23 +55,26 @@ def linear_multiply_adds(model, origins, directions) -> float:
 
 
 def test_the_flops_per_ray_of_the_demo_are_the_multiply_adds_its_layers_do(demo_checkpoint):
-    """The demo's student, written out: 32 points x 3 plane levels x 3 planes x 2 channels = 576 inputs, a head
-    576 -> 128, 4 residual blocks of two 128 x 128 layers, a tail 128 -> 4 (colour and depth); 2 FLOPs per
-    multiply-add. Its teacher (a grid: its cost depends on what the rays meet) by the multiply-adds its linear layers
-    do on 1,024 rays spread evenly over the image of its reference camera (the first test camera, else validation:
-    the demo keeps train and val cameras)."""
+    """The demo's student, written out: 32 points x 3 plane levels x 4 channels (the three planes' reads
+    multiplied) = 384 inputs, a head 384 -> 128, 4 residual blocks of two 128 x 128 layers, a tail 128 -> 4 (colour
+    and depth); 2 FLOPs per multiply-add; run only by the rays that cross its occupancy (the others show the
+    background for nothing). Its teacher (a grid: its cost depends on what the rays meet) by the multiply-adds its
+    linear layers do on 1,024 rays spread evenly over the image of its reference camera (the first test camera,
+    else validation: the demo keeps train and val cameras)."""
     scene = load_scene(demo_checkpoint)
     student, teacher = scene.build_student(), scene.build_teacher()
     cfg = scene.student["config"]
-    assert (cfg["points_per_ray"], len(cfg["grid_planes"]), cfg["grid_channels"], cfg["width"], cfg["blocks"],
-            cfg["depth"]) == (32, 3, 2, 128, 4, True)
-    written_out = 2 * (576 * 128 + 4 * 2 * 128 * 128 + 128 * 4)
-    assert scene_flops_per_ray(student, scene) == pytest.approx(written_out, rel=1e-9)
+    assert (cfg["points_per_ray"], len(cfg["grid_planes"]), cfg["grid_channels"], cfg["grid_combine"], cfg["width"],
+            cfg["blocks"], cfg["depth"], cfg["occupancy_resolution"]) == (32, 3, 4, "product", 128, 4, True, 32)
+    written_out = 2 * (384 * 128 + 4 * 2 * 128 * 128 + 128 * 4)
     assert "test" not in scene.cameras
     pose = scene.cameras["val"][0]
     origins, directions = (v.reshape(-1, 3) for v in camera_rays(pose, scene.meta.intrinsics))
     stride = origins.shape[0] // 1024
     origins, directions = origins[::stride][:1024], directions[::stride][:1024]
+    crossing = 1.0 - float(student.placed_points(origins, directions)[1].float().mean())
+    assert 0.2 < crossing < 1.0  # the demo's objects in the middle of the view, sky around them
+    assert scene_flops_per_ray(student, scene) == pytest.approx(written_out * crossing, rel=1e-9)
     teacher_count = 2 * linear_multiply_adds(teacher, origins, directions)
     assert teacher_count > 10_000  # its rays meet the object (empty space costs the grid teacher nothing)
     assert scene_flops_per_ray(teacher, scene) == pytest.approx(teacher_count, rel=1e-6)
