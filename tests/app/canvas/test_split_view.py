@@ -21,12 +21,15 @@ RED = np.array([255, 0, 0])
 
 
 def red_student(student):
-    """The scene's student made plainly distinguishable from its teacher: every ray pure red."""
+    """The scene's student made plainly distinguishable from its teacher: every ray pure red (the rays that cross
+    none of its occupied cells too: they show its background)."""
     red = copy.deepcopy(student)
     with torch.no_grad():
         red.tail.weight.zero_()
         red.tail.bias.zero_()
         red.tail.bias[:3] = torch.tensor([20.0, -20.0, -20.0])  # (a fourth output, depth, stays as it was set)
+        if red.config.uses_occupancy:
+            red.background.copy_(torch.tensor([1.0, 0.0, 0.0]))
     return red
 
 
