@@ -24,9 +24,8 @@ from r2l_viewer.core.checkpoint import CheckpointError, load_scene
 PROBE_STEPS = 200
 
 
-def command(name: str) -> str:
-    """The project's console command next to this Python (the same environment)."""
-    return str(Path(sys.executable).with_name(name))
+TRAIN = [sys.executable, "-m", "trainers.cli"]  # r2l-train and r2l-eval in this Python, as the project's other runners
+EVAL = [sys.executable, "-m", "trainers.cli.eval"]
 
 
 def budget_copy(scene: Path, folder: Path) -> Path:
@@ -42,11 +41,11 @@ def budget_copy(scene: Path, folder: Path) -> Path:
 
 
 def timed(args: list[str]) -> float:
-    """Run a command (its output kept out of the table), fail loudly if it fails; its wall time in seconds."""
+    """Run an r2l-train job (its output kept out of the table), fail loudly if it fails; its wall time in seconds."""
     start = time.perf_counter()
     done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        raise SystemExit(f"r2l-train {args[len(TRAIN)]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
     return time.perf_counter() - start
 
 
@@ -63,7 +62,7 @@ def step_times(metrics_log: Path) -> tuple[int, float] | None:
 
 
 def distill_args(copy: Path, args, steps: int) -> list[str]:
-    return [command("r2l-train"), "distill", "--out", str(copy), "--preset", args.preset, "--quiet", "--force",
+    return [*TRAIN, "distill", "--out", str(copy), "--preset", args.preset, "--quiet", "--force",
             "--distill.steps", str(steps), "--distill.decay_steps", str(steps), *shlex.split(args.distill_args)]
 
 
@@ -80,7 +79,7 @@ def probe(scene: Path, work: Path, args) -> tuple[float, float]:
 
 def evaluate(copy: Path) -> dict:
     """r2l-eval's result on all test views."""
-    done = subprocess.run([command("r2l-eval"), str(copy), "--split", "test", "--json", "--quiet"],
+    done = subprocess.run([*EVAL, str(copy), "--split", "test", "--json", "--quiet"],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"r2l-eval failed ({done.returncode}): {done.stderr.strip()[-500:]}")
@@ -111,7 +110,7 @@ def one_budget(scene: Path, work: Path, args, minutes: float, rate: tuple[float,
     result = evaluate(copy)
     row |= {"teacher_psnr": result["teacher"]["psnr"], "distilled_psnr": result["student"]["psnr"]}
     if not args.no_finetune:
-        row["finetune_s"] = timed([command("r2l-train"), "finetune", "--out", str(copy), "--preset", args.preset,
+        row["finetune_s"] = timed([*TRAIN, "finetune", "--out", str(copy), "--preset", args.preset,
                                    "--quiet", *shlex.split(args.finetune_args)])
         row["finetuned_psnr"] = evaluate(copy)["student"]["psnr"]
     return row
