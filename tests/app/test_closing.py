@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import time
 
-from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QMessageBox
 
 from r2l_viewer.core.checkpoint import load_scene
 
-from .conftest import yes
-from .panels.test_training import set_tiny_distill
-
-
-def start_long_distill(qtbot, window, dialogs):
-    dialogs.reply = yes()  # replace the demo's student
-    set_tiny_distill(window, steps=1_000_000)
-    qtbot.mouseClick(window.train.buttons["distill"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.train.progress.value() > 0, timeout=120_000)
-    return window.train.thread
+from .panels.test_training import start_long_distill
 
 
 def test_closing_during_a_job_stops_it_saves_and_closes_without_blocking(qtbot, make_window, scene_copy, dialogs):

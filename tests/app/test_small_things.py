@@ -18,16 +18,13 @@ from trainers.storage.resume import conflict_error, resumable_note
 from ..core.test_full_disk import FULL, DiskWithRoom
 from .conftest import BUNDLED, yes
 from .helpers import image_array, wait_at_rest
-from .panels.test_training import set_tiny_distill
+from .panels.test_training import set_tiny_distill, start_long_distill
 
 
 def test_after_stop_no_eta_is_left_and_starting_again_offers_to_continue(qtbot, make_window, scene_copy, dialogs):
     window = make_window(scene_copy)
-    dialogs.reply = yes()
     train = window.train
-    set_tiny_distill(window, steps=1_000_000)
-    qtbot.mouseClick(train.buttons["distill"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: train.progress.value() > 2 and "ETA" in train.progress.format(), timeout=120_000)
+    start_long_distill(qtbot, window, dialogs, ready=lambda t: t.progress.value() > 2 and "ETA" in t.progress.format())
     with qtbot.waitSignal(train.job_ended, timeout=30_000):
         train.stop()
     qtbot.waitUntil(lambda: not train.busy, timeout=30_000)

@@ -30,6 +30,16 @@ def set_tiny_distill(window, steps: int) -> None:
     window.train.run_options = dict(DATA)
 
 
+def start_long_distill(qtbot, window, dialogs, ready=lambda train: train.progress.value() > 0):
+    """A tiny distill far longer than any test, started from the Train panel (replacing the scene's student) and
+    running until `ready(window.train)`; its job thread."""
+    dialogs.reply = yes()
+    set_tiny_distill(window, steps=1_000_000)
+    qtbot.mouseClick(window.train.buttons["distill"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ready(window.train), timeout=120_000)
+    return window.train.thread
+
+
 @pytest.fixture(autouse=True)
 def fast_snapshots(monkeypatch):
     monkeypatch.setattr("r2l_viewer.app.workers.job_thread.SNAPSHOT_SECONDS", 0.0)
@@ -59,12 +69,8 @@ def test_distill_reports_progress_and_updates_the_student(qtbot, make_window, sc
 
 def test_stop_ends_a_job_within_two_seconds_and_a_second_job_is_refused(qtbot, make_window, scene_copy, dialogs):
     window = make_window(scene_copy)
-    dialogs.reply = yes()
     train = window.train
-    set_tiny_distill(window, steps=1_000_000)
-    qtbot.mouseClick(train.buttons["distill"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: train.progress.value() > 0, timeout=120_000)
-    thread, status = train.thread, train.status.text()
+    thread, status = start_long_distill(qtbot, window, dialogs), train.status.text()
     qtbot.mouseClick(train.buttons["finetune"], Qt.MouseButton.LeftButton)
     # refused in passing (status bar and log); the running job's status stays as it was, not red
     assert train.thread is thread and train.status.text() == status and "running distill" in status
