@@ -10,7 +10,10 @@ Rewrites of `Student.forward` for rendering (checked against it in tests/core/te
   block is two matrix products and one in-place ReLU.
 A student with depth gives it from the same tail product (its fourth column): `render` returns both. Plane reads
 that the student multiplies (`grid_combine="product"`) are multiplied in place before their head product; rays
-that cross no occupied cell get the background without running the network, as in `Student.forward`."""
+that cross no occupied cell get the background without running the network, as in `Student.forward`. Outside
+contracted space a ray's points are a + t b in the planes' unit cube, so the grid encoding builds the planes' read
+coordinates [3, P, N, 2] in one pass from (a, b, t), and only for the rays that cross the occupancy: the points
+themselves are never formed."""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from .models import RenderOutput, Student
-from .models.feature_grids import plane_coordinates
+from .models.base import model_space_rays
+from .models.feature_grids import PLANE_AXES, plane_coordinates
+from .volume import stratified_samples
 
 
 def split_head_weights(weight: torch.Tensor, dims: int, frequencies: int):
@@ -87,21 +92,41 @@ class FastStudent:
 
     def grid_head(self, points: torch.Tensor) -> torch.Tensor:
         """ReLU(head(grid features of points [P, N, 3], point-major)) without building the [N, P*F] input."""
-        grids, p, n = self.student.grids, points.shape[0], points.shape[1]
         by_point = self.student.unit_points(points)
+        coords = plane_coordinates(by_point) if len(self.planes) else None  # [3, P, N, 2]
+        return self.grid_head_at(coords, by_point, points.shape[1])
+
+    def grid_head_at(self, coords, by_point, n: int) -> torch.Tensor:
+        """ReLU(head(...)) from the planes' read coordinates [3, P, N, 2] and the points in the unit cube [P, N, 3]
+        (read only by feature volumes; None without them)."""
+        grids = self.student.grids
         h = self.head_bias.expand(n, -1).contiguous()
-        if len(grids.planes):
-            coords = plane_coordinates(by_point)  # [3, P, N, 2]
-            for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
-                read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
-                if grids.combine == "product":
-                    read = read[0].mul_(read[1]).mul_(read[2])  # [C, P, N]
-                h.addmm_(read.view(-1, n).t(), weight)
+        for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
+            read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
+            if grids.combine == "product":
+                read = read[0].mul_(read[1]).mul_(read[2])  # [C, P, N]
+            h.addmm_(read.view(-1, n).t(), weight)
         for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
+            p = by_point.shape[0]
             read = F.grid_sample(volume, by_point.reshape(1, 1, p, n, 3), mode="bilinear", padding_mode="zeros",
                                  align_corners=True)
             h.addmm_(read.view(-1, n).t(), weight)
         return h.relu_()
+
+    def ray_head(self, rays: torch.Tensor) -> torch.Tensor:
+        """ReLU(head(...)) of rays [N, 8] = (a, b, near, far) of `Student.unit_rays` and `ray_span`: the points
+        a + t b at the student's t from near to far, read without forming them."""
+        n, points = rays.shape[0], self.student.config.points_per_ray
+        a, b = rays[:, :3], rays[:, 3:6]
+        t = stratified_samples(rays[:, 6], rays[:, 7], n, points, rays.device).t()[:, :, None]  # [P, N, 1]
+        coords = None
+        if len(self.planes):  # one coordinate at a time: a broadcast over [3, P, N, 2] at once is 2.5x slower
+            coords = rays.new_empty(3, points, n, 2)
+            for plane, axes in enumerate(PLANE_AXES):
+                for slot, axis in enumerate(axes):
+                    torch.addcmul(a[None, :, axis], t[..., 0], b[None, :, axis], out=coords[plane, :, :, slot])
+        by_point = torch.addcmul(a[None], t, b[None]) if len(self.student.grids.volumes) else None
+        return self.grid_head_at(coords, by_point, n)
 
     def __call__(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         """rgb [N, 3] (a view of the outputs when the student also gives depth)."""
@@ -116,15 +141,24 @@ class FastStudent:
     def outputs(self, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
         """The student's sigmoid outputs [N, 3 or 4] (colour, then depth as a fraction of near..far)."""
         student = self.student
+        if self.grid and student.config.contraction is None:
+            origins, directions = model_space_rays(student.config.ndc, origins, directions)
+            near, far, empty = student.ray_span(origins, directions)
+            span = [torch.as_tensor(v, dtype=origins.dtype, device=origins.device).expand(origins.shape[0])
+                    for v in (near, far)]
+            rays = torch.cat([*student.unit_rays(origins, directions), torch.stack(span, 1)], 1)  # [N, 8]
+            return student.on_crossing_rays(lambda picked: self.network(self.ray_head(picked)), rays, empty)
         points, empty = student.placed_points(origins, directions, point_major=self.grid)
         return student.on_crossing_rays(self.evaluate, points, empty, ray_dim=1 if self.grid else 0)
 
     def evaluate(self, points: torch.Tensor) -> torch.Tensor:
         """The sigmoid outputs [N, 3 or 4] of the rays' points ([P, N, 3] with the grid encoding, else [N, P, 3])."""
         if self.grid:
-            h = self.grid_head(points)
-        else:
-            h = self.head(((points - self.student.center) * self.student.config.scale).flatten(1))
+            return self.network(self.grid_head(points))
+        return self.network(self.head(((points - self.student.center) * self.student.config.scale).flatten(1)))
+
+    def network(self, h: torch.Tensor) -> torch.Tensor:
+        """The sigmoid outputs [N, 3 or 4] from the head's activations h [N, W]: the residual body and the tail."""
         y = h.clone()
         for weight1, bias1, weight2 in self.blocks:
             y.addmm_(torch.addmm(bias1, y, weight1).relu_(), weight2)

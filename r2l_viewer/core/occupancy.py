@@ -74,7 +74,31 @@ def teacher_occupancy(teacher, box_min, box_max, resolution: int, alpha: float =
 def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
     """Where each ray crosses occupied space: (first [N], last [N], any [N] bool) of the ray parameter, from its
     box span near..far [N] (`hit`: the ray crosses the box) sampled at 2R evenly spaced points and looked up in the
-    (already dilated) cells [R, R, R]; the span covers whole sample bins. Traceable (no data-dependent shapes)."""
+    (already dilated) cells [R, R, R]; the span covers whole sample bins. first and last mean something only where
+    `any` is true. On a CPU outside tracing, only the rays that cross the box are looked up (a frame's rays that miss
+    it cost nothing); traced or on a GPU every ray is, with no data-dependent shapes."""
+    if origins.device.type != "cpu" or tracing():
+        return occupied_span_every_ray(origins, directions, near, far, cells, box_min, box_max, hit)
+    rows = hit.nonzero().squeeze(1)
+    if len(rows) == len(hit):
+        return occupied_span_every_ray(origins, directions, near, far, cells, box_min, box_max)
+    first, last, any_hit = near.clone(), far.clone(), torch.zeros_like(hit)
+    if len(rows):
+        pick = lambda t: t.index_select(0, rows)  # noqa: E731
+        span = occupied_span_every_ray(pick(origins), pick(directions), pick(near), pick(far), cells, box_min, box_max)
+        for whole, part in zip((first, last, any_hit), span):
+            whole.index_copy_(0, rows, part)
+    return first, last, any_hit
+
+
+def tracing() -> bool:
+    """Whether the code runs under torch.jit tracing, ONNX export or torch.compile (shapes must not depend on data)."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+
+
+def occupied_span_every_ray(origins, directions, near, far, cells, box_min, box_max, hit=None):
+    """occupied_span on every ray given, with no data-dependent shapes (with `hit`, rays outside the box cross
+    nothing)."""
     r = cells.shape[0]
     samples = 2 * r
     to_cells = r / (box_max - box_min)
@@ -83,11 +107,13 @@ def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
     fractions = (torch.arange(samples, device=origins.device, dtype=origins.dtype) + 0.5) / samples  # [M]
     length = far - near
     t = near[:, None] + fractions[None, :] * length[:, None]  # [N, M]
-    flat = torch.zeros_like(t)  # [N, M] flat cell index, axis by axis (an [N, M, 3] array is slower on a CPU)
+    flat = None  # [N, M] flat cell index, axis by axis (an [N, M, 3] array is slower on a CPU)
     for axis in range(3):
-        at = (start[:, axis, None] + t * step[:, axis, None]).floor().clamp(0, r - 1)
-        flat = flat * r + at  # exact in float32 while R^3 < 2^24
-    occupied = cells.reshape(-1)[flat.long()] & hit[:, None]  # [N, M]
+        at = (t * step[:, axis, None]).add_(start[:, axis, None]).floor_().clamp_(0, r - 1)
+        flat = at if flat is None else flat.mul_(r).add_(at)  # exact in float32 while R^3 < 2^24
+    occupied = torch.take(cells, flat.long())  # [N, M]
+    if hit is not None:
+        occupied = occupied & hit[:, None]  # (not in place: ONNX has no in-place and)
     order = torch.arange(samples, device=origins.device, dtype=origins.dtype)
     marks = occupied.to(origins.dtype)
     last = (marks * order).amax(1)

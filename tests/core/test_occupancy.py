@@ -9,7 +9,9 @@ import torch
 from r2l_viewer.core.fast_student import FastStudent
 from r2l_viewer.core.models import GridConfig, GridTeacher, Student, StudentConfig, model_from_record, model_record
 from r2l_viewer.core.models.grid import EMPTY_RAW
-from r2l_viewer.core.occupancy import density_threshold, pack_bits, teacher_occupancy, unpack_bits
+from r2l_viewer.core.occupancy import (density_threshold, occupied_span, occupied_span_every_ray, pack_bits,
+                                      teacher_occupancy, unpack_bits)
+from r2l_viewer.core.rays import intersect_aabb
 
 BOX_MIN, BOX_MAX = (-1.2, -1.2, -1.2), (1.2, 1.2, 1.2)
 CENTRE, RADIUS = torch.tensor([0.2, -0.1, 0.1]), 0.5
@@ -130,8 +132,8 @@ def test_the_network_runs_only_on_rays_that_cross_the_occupancy_and_gives_the_sa
     grads = [torch.autograd.grad(values.square().sum(), student.parameters()) for values in (skipped, full)]
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(*grads))
     fast = FastStudent(student.eval())
-    evaluate, rows = fast.evaluate, []
-    fast.evaluate = lambda points: rows.append(points.shape[1]) or evaluate(points)
+    network, rows = fast.network, []
+    fast.network = lambda h: rows.append(h.shape[0]) or network(h)
     assert torch.allclose(fast.outputs(origins, directions), full.detach(), atol=1e-5) and rows == [30]
 
 
@@ -164,3 +166,22 @@ def test_a_training_batch_with_no_ray_crossing_the_occupancy_still_backpropagate
     out = student(*rays_at(far_side.expand(10, 3)))
     out.rgb.sum().backward()  # every parameter took part (DistributedDataParallel needs that), with no gradient
     assert all(p.grad is not None and not p.grad.any() for p in student.parameters())
+
+
+def test_the_span_search_on_the_rays_that_hit_the_box_equals_the_traceable_search_on_every_ray():
+    student = ball_student()
+    torch.manual_seed(1)
+    # rays towards the ball, towards the empty part of the box, and rays that miss the box (aimed far above it)
+    targets = torch.cat([CENTRE + 0.3 * torch.randn(20, 3), torch.rand(20, 3) * 2.4 - 1.2,
+                         torch.tensor([0.0, 0.0, 9.0]) + torch.randn(20, 3)])
+    origins, directions = rays_at(targets)
+    enter, leave = intersect_aabb(origins, directions, student.box_min, student.box_max)
+    near, far = enter.clamp(2.0, 6.0), leave.clamp(2.0, 6.0)
+    hit = far > near + 1e-4
+    assert 0 < int(hit.sum()) < len(hit)
+    cells, box = student.occupied_cells, (student.box_min, student.box_max)
+    first, last, crossed = occupied_span(origins, directions, near, far, hit, cells, *box)
+    every = occupied_span_every_ray(origins, directions, near, far, cells, *box, hit=hit)
+    every_first, every_last, every_crossed = every
+    assert torch.equal(crossed, every_crossed) and 0 < int(crossed.sum()) < int(hit.sum())
+    assert torch.equal(first[crossed], every_first[crossed]) and torch.equal(last[crossed], every_last[crossed])

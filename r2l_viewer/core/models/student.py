@@ -239,6 +239,14 @@ class Student(nn.Module):
             return points * (1.0 / OUTER)
         return (points - self.center) * self.config.scale
 
+    def unit_rays(self, origins: torch.Tensor, directions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a, b) [N, 3] with unit_points(origins + t * directions) = a + t * b for every t: the model-space rays in
+        the features' unit cube. Not for contracted space, where the points do not lie on straight rays."""
+        if self.config.box_min is not None:
+            scale = 2.0 / (self.box_max - self.box_min)
+            return (origins - self.box_min) * scale - 1.0, directions * scale
+        return (origins - self.center) * self.config.scale, directions * self.config.scale
+
     def encode(self, points: torch.Tensor) -> torch.Tensor:
         """Network input [N, P * features_per_point] from points [N, P, 3], the points' encodings in ray order."""
         if self.config.encoding == "grid":
