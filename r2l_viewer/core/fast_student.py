@@ -11,9 +11,9 @@ Rewrites of `Student.forward` for rendering (checked against it in tests/core/te
 A student with depth gives it from the same tail product (its fourth column): `render` returns both. Plane reads
 that the student multiplies (`grid_combine="product"`) are multiplied in place before their head product; rays
 that cross no occupied cell get the background without running the network, as in `Student.forward`. Outside
-contracted space a ray's points are a + t b in the planes' unit cube, so the grid encoding builds the planes' read
-coordinates [3, P, N, 2] in one pass from (a, b, t), and only for the rays that cross the occupancy: the points
-themselves are never formed."""
+contracted space a ray's points are a + t b in the planes' unit cube, so the grid encoding writes the planes' read
+coordinates [3, P, N, 2] straight from (a, b, t), one coordinate at a time, and only for the rays that cross the
+occupancy: the points are formed only where feature volumes read them."""
 
 from __future__ import annotations
 

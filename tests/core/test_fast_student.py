@@ -77,3 +77,29 @@ def test_the_fast_path_takes_the_weights_once():
 def test_only_plain_students_take_the_fast_path():
     assert fast_path(Student(StudentConfig(width=8, blocks=1, points_per_ray=2, frequencies=1))) is not None
     assert fast_path(GridTeacher(GridConfig(resolution=8, features=2, mlp_width=8))) is None
+
+
+@pytest.mark.parametrize("config", [
+    StudentConfig(points_per_ray=6, encoding="grid", grid_planes=(4, 8), grid_volumes=(3,), grid_channels=2,
+                  grid_combine="product", occupancy_resolution=6, width=16, blocks=2, depth=True, **BOX),
+    StudentConfig(points_per_ray=5, encoding="grid", grid_planes=(6,), grid_channels=2, width=16, blocks=1,
+                  depth=True, **BOX),
+])
+def test_the_fast_grid_path_matches_on_rays_that_miss_the_box_or_its_occupancy(config):
+    student = random_student(config)
+    if config.uses_occupancy:  # occupied only in the half of the box with x > 0: many rays cross nothing
+        cells = torch.zeros(6, 6, 6, dtype=torch.bool)
+        cells[3:] = True
+        student.set_occupancy(cells)
+    origins, directions = rays_towards_the_origin(400, spread=1.0)
+    enter, leave = intersect_aabb(origins, directions, student.box_min, student.box_max)
+    hit = leave.clamp(2.0, 6.0) > enter.clamp(2.0, 6.0) + 1e-4
+    assert 0 < int(hit.sum()) < len(hit), "the rays should both cross and miss the box"
+    with torch.no_grad():
+        expected = student(origins, directions)
+    fast = FastStudent(student).render(origins, directions)
+    assert torch.allclose(fast.rgb, expected.rgb, atol=1e-5)
+    assert torch.allclose(fast.depth, expected.depth, atol=1e-4)
+    if config.uses_occupancy:
+        background = torch.tensor(config.background)
+        assert 0 < int(torch.isclose(fast.rgb, background).all(-1).sum()) < len(hit)

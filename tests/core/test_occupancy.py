@@ -185,3 +185,12 @@ def test_the_span_search_on_the_rays_that_hit_the_box_equals_the_traceable_searc
     every_first, every_last, every_crossed = every
     assert torch.equal(crossed, every_crossed) and 0 < int(crossed.sum()) < int(hit.sum())
     assert torch.equal(first[crossed], every_first[crossed]) and torch.equal(last[crossed], every_last[crossed])
+
+
+def test_the_span_search_with_no_ray_in_the_box_finds_nothing():
+    student = ball_student()
+    origins, directions = rays_at(torch.tensor([0.0, 0.0, 9.0]) + torch.randn(8, 3))
+    near, far = torch.full((8,), 2.0), torch.full((8,), 6.0)
+    first, last, crossed = occupied_span(origins, directions, near, far, torch.zeros(8, dtype=torch.bool),
+                                         student.occupied_cells, student.box_min, student.box_max)
+    assert not crossed.any() and first.shape == last.shape == (8,)

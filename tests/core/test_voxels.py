@@ -40,3 +40,15 @@ def test_unallocated_corners_read_the_fill():
     coords = torch.tensor([[1.0, 1.0, 0.5], [1.0, 1.0, 1.5], [1.0, 1.0, 2.5]])
     values = voxels.lookup("density", *voxels.corners(coords))[:, 0]
     assert torch.allclose(values, torch.tensor([2.0, 0.5 * 2.0 + 0.5 * -5.0, -5.0]))
+
+
+def test_weighted_rows_pass_gradcheck_and_take_no_samples():
+    torch.manual_seed(1)
+    table = torch.randn(6, 2, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(4, 8, dtype=torch.float64, requires_grad=True)
+    rows = torch.randint(0, 6, (4, 8))
+    assert torch.autograd.gradcheck(lambda t, w: WeightedRows.apply(t, rows, w), (table, weights))
+    none = WeightedRows.apply(table, rows[:0], weights[:0].detach().requires_grad_())
+    assert none.shape == (0, 2)
+    grads = torch.autograd.grad(none.sum(), table)
+    assert not grads[0].any()

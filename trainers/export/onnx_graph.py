@@ -4,7 +4,8 @@ encoding, MLP, background for rays that cross no occupied cell (and the depth ou
 Built from the student's weights as r2l_viewer/core/fast_student.py regroups them (the head applied to x, sin and
 cos of the octaves, or to each grid level's reads, without assembling the encoding; residual biases carried
 forward), so that the exported graph does fewer passes over memory; its ray-to-point steps are the student's own
-(`Student.ray_points`, `Student.unit_points`), written without in-place operations so that they trace."""
+(`Student.ray_points`, `Student.unit_points`); the occupied-span search takes its traceable every-ray form under
+tracing (its few in-place steps the exporter turns into plain ones; tests/trainers/export checks the graph)."""
 
 from __future__ import annotations
 

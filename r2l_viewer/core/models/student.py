@@ -242,6 +242,8 @@ class Student(nn.Module):
     def unit_rays(self, origins: torch.Tensor, directions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(a, b) [N, 3] with unit_points(origins + t * directions) = a + t * b for every t: the model-space rays in
         the features' unit cube. Not for contracted space, where the points do not lie on straight rays."""
+        if self.config.contraction is not None:
+            raise ValueError("a contracted student's points do not lie on straight rays: use contracted_points")
         if self.config.box_min is not None:
             scale = 2.0 / (self.box_max - self.box_min)
             return (origins - self.box_min) * scale - 1.0, directions * scale
