@@ -32,11 +32,11 @@ def trilinear_corners(coords: torch.Tensor, shape: tuple[int, int, int]) -> tupl
 
 class WeightedRows(torch.autograd.Function):
     """sum_k weights[m, k] * table[rows[m, k]] [M, C] for rows and weights [M, K]: the trilinear read of a voxel
-    table. The values and gradients of gathering [M, K, C], weighting and summing (to float rounding: the sums run in
-another order), without forming that array:
-    forward is one fused gather (embedding_bag), backward one accumulating scatter into the table's gradient. On a
-    2-core CPU a teacher's 12 feature channels read 7-8x and back-propagate 1.4-1.75x as fast (60k samples, one or
-    two threads); tests/core/test_voxels.py holds values and gradients equal."""
+    table. The values and gradients of gathering [M, K, C], weighting and summing (to float rounding: the sums run
+    in another order), without forming that array: forward is one fused gather (embedding_bag), backward one
+    accumulating scatter into the table's gradient. On a 2-core CPU a teacher's 12 feature channels read 7-8x and
+    back-propagate 1.4-1.75x as fast (60k samples, one or two threads); tests/core/test_voxels.py holds values and
+    gradients equal."""
 
     @staticmethod
     def forward(ctx, table: torch.Tensor, rows: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
