@@ -77,7 +77,7 @@ def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
     (already dilated) cells [R, R, R]; the span covers whole sample bins. first and last mean something only where
     `any` is true. On a CPU outside tracing, only the rays that cross the box are looked up (a frame's rays that miss
     it cost nothing); traced or on a GPU every ray is, with no data-dependent shapes."""
-    if origins.device.type != "cpu" or tracing():
+    if not picks_rows(origins):
         return occupied_span_every_ray(origins, directions, near, far, cells, box_min, box_max, hit)
     rows = hit.nonzero().squeeze(1)
     if len(rows) == len(hit):
@@ -91,9 +91,11 @@ def occupied_span(origins, directions, near, far, hit, cells, box_min, box_max):
     return first, last, any_hit
 
 
-def tracing() -> bool:
-    """Whether the code runs under torch.jit tracing, ONNX export or torch.compile (shapes must not depend on data)."""
-    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+def picks_rows(tensor: torch.Tensor) -> bool:
+    """Whether rays may be picked by their data (shapes that depend on values) for work on `tensor`'s device: on a
+    CPU, outside torch.jit tracing, ONNX export and torch.compile (on a GPU picking waits for the device)."""
+    tracing = torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+    return tensor.device.type == "cpu" and not tracing
 
 
 def occupied_span_every_ray(origins, directions, near, far, cells, box_min, box_max, hit=None):

@@ -15,7 +15,7 @@ from ..config import param
 from ..contraction import OUTER, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
 from ..errors import UserError
-from ..occupancy import dilate, occupied_span, pack_bits, unpack_bits
+from ..occupancy import dilate, occupied_span, pack_bits, picks_rows, unpack_bits
 from ..rays import intersect_aabb
 from ..volume import stratified_samples
 from .base import RenderOutput, model_space_rays
@@ -181,9 +181,9 @@ class Student(nn.Module):
         """`evaluate(points)` [M, outputs] run only on the rays that cross an occupied cell (points [N, P, 3], or
         [P, N, 3] with ray_dim 1), the background for the rest: the same values as evaluating every ray and
         `with_background`, for the cost of the rays that show something. On a CPU only (on a GPU picking the rays
-        waits for the device at every call; not measured there), and not under torch.compile (fixed shapes) or
-        with `skips_empty_rays` off: then every ray is evaluated."""
-        if empty is None or not self.skips_empty_rays or points.device.type != "cpu" or torch.compiler.is_compiling():
+        waits for the device at every call; not measured there), not while tracing or compiling (fixed shapes: see
+        `picks_rows`) and not with `skips_empty_rays` off: then every ray is evaluated."""
+        if empty is None or not self.skips_empty_rays or not picks_rows(points):
             return self.with_background(evaluate(points), empty)
         crossing = (~empty).nonzero().squeeze(1)
         if len(crossing) == len(empty):
