@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from r2l_viewer.core.config import param
 from r2l_viewer.core.models import GridConfig, NerfConfig, StudentConfig
+from r2l_viewer.core.models.grid import SAMPLERS
 
 APPEARANCE = ("auto", "on", "off")
 DEPTH_WEIGHT = 0.3
@@ -29,6 +30,10 @@ class TeacherConfig:
     appearance: str = param("auto", "grid teacher: a learned appearance code per training image, for photos whose "
                             "exposure or white balance changes between shots (new views take the codes' mean): "
                             "'auto' (on for nerfstudio/instant-ngp captures without cut-out masks), 'on' or 'off'", choices=APPEARANCE)
+    sampler: str = param("auto", "grid teacher: where a ray's samples go: 'march' (every grid.step_ratio voxels "
+                         "through the occupied voxels), 'importance' (a density probe, then grid.samples intervals "
+                         "where its weights are) or 'auto' (march for an object in a box; importance for "
+                         "forward-facing and unbounded scenes, whose space is full)", choices=("auto",) + SAMPLERS)
     occupancy_every: int = param(50, "grid teacher: steps between empty-space map refreshes", min=1)
     grid: GridConfig = param(GridConfig(), "the grid teacher's shape")
     nerf: NerfConfig = param(NerfConfig(), "the NeRF teacher's shape")

@@ -26,15 +26,17 @@ def fill(teacher: GridTeacher, where) -> None:
     teacher.update_occupancy(dilation=0)
 
 
-def test_matter_near_the_centre_is_met_at_its_true_distance():
-    teacher = contracted_teacher()
+@pytest.mark.parametrize("sampler", ["march", "importance"])
+def test_matter_near_the_centre_is_met_at_its_true_distance(sampler):
+    teacher = contracted_teacher(sampler=sampler)
     fill(teacher, lambda c: c.norm(dim=-1) < 0.25)  # a ball of radius 0.5 scene units (0.25 in radii)
     out = teacher(torch.tensor([[0.0, 0.0, 1.5]]), torch.tensor([[0.0, 0.0, -1.0]]))
     assert float(out.opacity[0].detach()) > 0.99 and 0.85 < float(out.depth[0].detach()) < 1.15  # 1 unit away
 
 
-def test_a_far_background_is_modelled_in_the_shell_and_empty_rays_end_at_the_path_end():
-    teacher = contracted_teacher()
+@pytest.mark.parametrize("sampler", ["march", "importance"])
+def test_a_far_background_is_modelled_in_the_shell_and_empty_rays_end_at_the_path_end(sampler):
+    teacher = contracted_teacher(sampler=sampler)
     fill(teacher, lambda c: c.abs().amax(-1) > 1.7)  # the far shell: matter far away, all around
     origins = torch.zeros(4, 3)
     directions = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.3], [-1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])

@@ -14,6 +14,7 @@ from r2l_viewer.core.chunk_team import ChunkTeam, map_chunks
 from r2l_viewer.core.render import chunk_rays, render_rays
 
 from trainers.configs import PseudoConfig
+from trainers.training.adam import adam
 from trainers.training.views import render_pseudo_view
 
 
@@ -70,7 +71,7 @@ def median(values: list[float]) -> float:
 def training_throughput(student, device, batch: int, steps: int, precision: str = "fp32") -> dict:
     """Rays per second of the student's forward pass, backward pass and Adam step, and of whole steps, with the
     matrix products in `precision` as the distill job runs them."""
-    optimizer = torch.optim.Adam(student.parameters(), lr=1e-4)
+    optimizer = adam(student.parameters(), lr=1e-4)
     gen = torch.Generator().manual_seed(0)
     d = torch.nn.functional.normalize(torch.randn(batch, 3, generator=gen), dim=-1).to(device)
     o, target = -4.0 * d, torch.rand(batch, 3, generator=gen).to(device)

@@ -13,9 +13,10 @@ TRAINING_COST = 3.0  # a training step costs about three forward passes (forward
 
 def linear_flops_per_ray(model: torch.nn.Module) -> float:
     """An upper bound of a model's matrix-product FLOPs per ray, from its shape alone (no run): every linear
-    layer's multiply-adds (x2) for each of its samples per ray. Exact for the student (one evaluation per ray)."""
+    layer's multiply-adds (x2) for each sample per ray its network sees (`network_samples_per_ray` where a model
+    probes more points than it evaluates). Exact for the student (one evaluation per ray)."""
     per_point = sum(2.0 * m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
-    return per_point * samples_per_ray(model)
+    return per_point * getattr(model, "network_samples_per_ray", samples_per_ray(model))
 
 
 def rays_per_call(model: torch.nn.Module, device: torch.device, limit: int, training: bool = False) -> int:

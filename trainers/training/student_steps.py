@@ -12,6 +12,7 @@ from r2l_viewer.core.model_text import stage_text
 from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
+from trainers.training.adam import adam
 from trainers.events import small_preview
 from trainers.training.loop import TrainingJob
 from trainers.training.ray_streams import RayStream, make_streams, per_stream, saved_streams, stream_count
@@ -29,7 +30,7 @@ def student_optimizer(student, lr: float, grid_lr: float) -> torch.optim.Adam:
     groups = [{"params": student.network_parameters(), "lr_scale": 1.0}]
     if student.grid_parameters():
         groups.append({"params": student.grid_parameters(), "lr_scale": grid_lr / lr})
-    return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.999))
+    return adam(groups, lr=lr, betas=(0.9, 0.999))
 
 
 def describe_student(record: dict) -> str:

@@ -13,6 +13,7 @@ from r2l_viewer.core.datasets import Dataset
 from r2l_viewer.core.models import GridTeacher, VanillaNerf
 
 from trainers.configs import TeacherConfig
+from trainers.training.adam import adam
 from trainers.errors import JobError
 from trainers.training.schedule import exponential_decay
 
@@ -39,9 +40,19 @@ def build_teacher(config: TeacherConfig, dataset: Dataset):
         box_max=box[1],
         contraction=meta.contraction,
         appearance_codes=len(dataset.split("train")) if wants_appearance(config, dataset) else 0,
+        sampler=grid_sampler(config, dataset),
         **bounds,
     )
     return GridTeacher(grid)
+
+
+def grid_sampler(config: TeacherConfig, dataset: Dataset) -> str:
+    """The grid teacher's sampler: as asked, or for 'auto' the march where the scene is an object in a box (its
+    occupied voxels are few) and the importance sampler where its space is full (NDC, contracted)."""
+    if config.sampler != "auto":
+        return config.sampler
+    meta = dataset.meta
+    return "importance" if meta.ndc or meta.contraction is not None else "march"
 
 
 def wants_appearance(config: TeacherConfig, dataset: Dataset) -> bool:
@@ -67,8 +78,8 @@ class TeacherOptimisation:
                 {"params": list(self.model.voxels.parameters()), "lr": cfg.lr},
                 {"params": list(self.model.rgbnet.parameters()) + self._codes(), "lr": cfg.mlp_lr},
             ]
-            return torch.optim.Adam(groups, betas=(0.9, 0.99))
-        return torch.optim.Adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+            return adam(groups, betas=(0.9, 0.99))
+        return adam(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
 
     def _codes(self) -> list:
         """The per-image appearance codes, when the teacher has them (they learn at the colour MLP's rate)."""

@@ -16,9 +16,11 @@ from ..occupancy import dilate
 from ..rays import intersect_aabb
 from ..volume import alpha_from_density, composite, termination_depth, uniform, weights_from_alpha
 from .base import RenderOutput, model_space_rays
+from .grid_samples import RaySamples, drawn_edges, even_edges, probe_points
 from .voxels import SparseVoxels
 
 EMPTY_RAW = -40.0  # raw density of carved voxels: softplus(-40 + shift) is ~1e-18, no opacity at all
+SAMPLERS = ("march", "importance")
 
 
 @dataclass
@@ -30,9 +32,20 @@ class GridConfig:
     mlp_width: int = param(64, "neurons per hidden layer of the colour MLP", min=4, max=1024)
     mlp_layers: int = param(2, "hidden layers of the colour MLP", min=1, max=8)
     view_frequencies: int = param(4, "positional-encoding octaves of the view direction (-1: no view input)", min=-1, max=10)
-    step_ratio: float = param(0.5, "distance between ray samples, in voxels", min=0.05, max=4.0)
+    step_ratio: float = param(0.5, "distance between ray samples, in voxels (the march; for the importance "
+                              "sampler the reference step of initial_alpha and of empty-space skipping)", min=0.05,
+                              max=4.0)
     initial_alpha: float = param(1e-4, "opacity of one sample step in an untrained grid", min=1e-9, max=0.5)
     skip_alpha: float = param(1e-4, "samples in voxels whose opacity is below this are skipped", min=0.0, max=0.5)
+    sampler: str = param("march", "where a ray's samples go: 'march' (every step_ratio voxels through the occupied "
+                         "voxels: an object in a box) or 'importance' (a no-gradient probe of the density at "
+                         "probe_samples even steps, then `samples` intervals drawn where its weights are: for NDC "
+                         "and contracted scenes, whose space is full); the teacher job sets it (--teacher.sampler)",
+                         choices=SAMPLERS, scene=True)
+    probe_samples: int = param(128, "importance sampler: even steps of the density probe along each ray", min=2,
+                               max=4096)
+    samples: int = param(32, "importance sampler: intervals per ray drawn where the probe's weights are, rendered "
+                         "at their midpoints", min=1, max=1024)
     box_min: tuple = param((-1.5, -1.5, -1.5), "lower corner of the box holding the scene", scene=True)
     box_max: tuple = param((1.5, 1.5, 1.5), "upper corner of the box holding the scene", scene=True)
     near: float = param(2.0, "near bound of the rays", min=0.0, scene=True)
@@ -81,6 +94,8 @@ class GridTeacher(nn.Module):
         self.register_buffer("active_min", self.box_min.clone(), persistent=False)
         self.register_buffer("active_max", self.box_max.clone(), persistent=False)
         self.register_buffer("background", torch.tensor(config.background, dtype=torch.float32), persistent=False)
+        self._occupancy_epoch, self._probe_key, self._probe = 0, None, None
+        self.register_load_state_dict_post_hook(lambda module, _keys: module.refresh_probe())
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -94,7 +109,19 @@ class GridTeacher(nn.Module):
     @property
     def samples_per_ray(self) -> int:
         """Samples a ray can take at most: across the occupied box's diagonal (the longest contracted path in an
-        unbounded scene); sizes render chunks."""
+        unbounded scene), or the importance sampler's probe; sizes render chunks."""
+        if self.config.sampler == "importance":
+            return max(self.config.probe_samples, self.config.samples)
+        return self.marched_samples_per_ray
+
+    @property
+    def network_samples_per_ray(self) -> int:
+        """Samples per ray the colour MLP can see at most (FLOP bounds): the drawn intervals, or the march's."""
+        return self.config.samples if self.config.sampler == "importance" else self.marched_samples_per_ray
+
+    @property
+    def marched_samples_per_ray(self) -> int:
+        """Samples the march can take on one ray."""
         if self.config.contraction is not None:
             return int(DEPTH_SPAN / self.step_size) + 2
         return int(float((self.active_max - self.active_min).norm()) / self.step_size) + 2
@@ -119,6 +146,33 @@ class GridTeacher(nn.Module):
         rows, weights, missing = self.voxels.corners(coords)
         density = self.density_at(self.voxels.lookup("density", rows, weights, missing)[:, 0])
         return torch.where(inside, density, torch.zeros_like(density))
+
+    def refresh_probe(self) -> None:
+        """Have the importance sampler's probe read the density as it is now (at its next use)."""
+        self._occupancy_epoch += 1
+
+    def probe_volume(self) -> torch.Tensor:
+        """The density at every voxel as a dense volume [1, 1, nz, ny, nx], zero where skipped: what the importance
+        sampler's probe reads (one trilinear read per point instead of sparse lookups). Rebuilt with the occupancy
+        map (training: every occupancy_every steps once skipping has begun, and at each growth; before that it
+        keeps the untrained grid's even density, so samples spread evenly along the rays), after a load or a move
+        to another device, and on `refresh_probe`; an optimiser step alone does not rebuild it (it only places
+        samples, and rebuilding it costs a pass over every voxel)."""
+        table = self.voxels.density
+        key = (table.data_ptr(), self._occupancy_epoch)
+        if self._probe_key != key:
+            with torch.no_grad():
+                density = self.density_at(self.voxels.dense("density")[:, 0]) * self.occupied
+                self._probe = self.voxels.volume(density[:, None]).contiguous()
+            self._probe_key = key
+        return self._probe
+
+    def probe_density(self, points: torch.Tensor) -> torch.Tensor:
+        """Density [M] at grid-space points [M, 3], read trilinearly from `probe_volume` (zero outside the box)."""
+        unit = (points - self.box_min) / (self.box_max - self.box_min) * 2.0 - 1.0
+        read = F.grid_sample(self.probe_volume(), unit.reshape(1, 1, 1, -1, 3), mode="bilinear",
+                             padding_mode="zeros", align_corners=True)
+        return read.reshape(-1)
 
     def voxel_coords(self, points: torch.Tensor) -> torch.Tensor:
         """World points [M, 3] in voxel units (0 at the first voxel centre, n - 1 at the last)."""
@@ -149,6 +203,7 @@ class GridTeacher(nn.Module):
         """Sample only voxels whose opacity per step exceeds `min_alpha` (default skip_alpha), grown by `dilation`
         voxels, and clip rays to the box around them. Returns the occupied fraction of the lattice."""
         threshold = self.config.skip_alpha if min_alpha is None else min_alpha
+        self.refresh_probe()
         self.occupied = self._dilate(self.voxel_alpha() > threshold, dilation) & self.voxels.allocated
         centres = self.voxel_centres()[self.occupied]
         if centres.numel() == 0:
@@ -216,10 +271,7 @@ class GridTeacher(nn.Module):
         which are live samples. The box, not fixed distances from the camera, bounds them: whatever is inside it
         renders from any distance."""
         cfg = self.config
-        t_enter, t_exit = intersect_aabb(origins, directions, self.active_min, self.active_max)
-        t_enter = t_enter.clamp_min(0.0 if cfg.ndc is None else cfg.near)
-        if cfg.ndc is not None:
-            t_exit = t_exit.clamp_max(cfg.far)
+        t_enter, t_exit, _ = self.ray_spans(origins, directions)
         step_t = self.step_size / directions.norm(dim=-1)
         span = ((t_exit - t_enter) / step_t).clamp_min(0.0)
         n_steps = int(span.max().ceil().item()) if span.numel() else 0
@@ -230,29 +282,72 @@ class GridTeacher(nn.Module):
         live = t < t_exit[:, None]
         return t, live
 
+    def marched_samples(self, origins, directions, randomize=False, generator=None) -> RaySamples:
+        """The fixed-step march: every step_size through the active box (or along the contracted path)."""
+        if self.config.contraction is None:
+            t, live = self.sample_along_rays(origins, directions, randomize, generator)
+            return RaySamples(t, live, self.step_size, None, torch.full_like(t[:, 0], self.config.far))
+        t, live, contracted, far = self.contracted_samples(origins, directions, randomize, generator)
+        return RaySamples(t, live, self.step_size, contracted, far)
+
+    def ray_spans(self, origins, directions):
+        """Where each ray's samples may go: (start [N], end [N], ContractedRays or None); t in the rays' units
+        through the active box (within near/far in NDC), or contracted path length from 0 to the path's end."""
+        cfg = self.config
+        if cfg.contraction is not None:
+            rays = ContractedRays(self.space(), origins, directions)
+            return torch.zeros_like(rays.length), rays.length, rays
+        t_enter, t_exit = intersect_aabb(origins, directions, self.active_min, self.active_max)
+        t_enter = t_enter.clamp_min(0.0 if cfg.ndc is None else cfg.near)
+        if cfg.ndc is not None:
+            t_exit = t_exit.clamp_max(cfg.far)
+        return t_enter, torch.maximum(t_exit, t_enter), None
+
+    def _grid_points(self, origins, directions, t, rays) -> torch.Tensor:
+        """The grid-space points [N, K, 3] at ray parameters (or contracted lengths) t [N, K]."""
+        if rays is not None:
+            return rays.points(rays.at(t))
+        return origins[:, None, :] + t[..., None] * directions[:, None, :]
+
+    @torch.no_grad()
+    def importance_samples(self, origins, directions, randomize=False, generator=None) -> RaySamples:
+        """Probe the density at probe_samples even steps (no gradients), then draw `samples` intervals where the
+        probe's weights are and place one sample at each interval's midpoint, standing for the interval's length."""
+        cfg = self.config
+        start, end, rays = self.ray_spans(origins, directions)
+        scale = 1.0 if rays is not None else directions.norm(dim=-1, keepdim=True)  # t -> grid-space distance
+        edges = even_edges(start, end, cfg.probe_samples)
+        t_probe = probe_points(edges, randomize, generator)
+        density = self.probe_density(self._grid_points(origins, directions, t_probe, rays).reshape(-1, 3))
+        alpha = alpha_from_density(density.reshape(t_probe.shape), (edges[:, 1:] - edges[:, :-1]) * scale)
+        drawn = drawn_edges(edges, weights_from_alpha(alpha), cfg.samples, randomize, generator)
+        t = 0.5 * (drawn[:, 1:] + drawn[:, :-1])
+        lengths = drawn[:, 1:] - drawn[:, :-1]
+        contracted = rays.points(rays.at(t)) if rays is not None else None
+        far = end if rays is not None else torch.full_like(start, cfg.far)
+        return RaySamples(t, lengths > 0, lengths * scale, contracted, far)
+
     def forward(self, origins, directions, randomize: bool = False, generator=None, image=None) -> RenderOutput:
         """Volume rendering of world rays; `image` [N] (training image of each ray) picks the appearance codes,
         else every ray takes their mean (one appearance for new views)."""
         cfg = self.config
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
-        if cfg.contraction is None:
-            t, live = self.sample_along_rays(origins, directions, randomize, generator)
-            far = torch.full_like(t[:, 0], cfg.far)
-        else:
-            t, live, contracted, far = self.contracted_samples(origins, directions, randomize, generator)
+        place = self.importance_samples if cfg.sampler == "importance" else self.marched_samples
+        samples = place(origins, directions, randomize, generator)
+        t = samples.t
         n, s = t.shape
-        flat_idx = live.reshape(-1).nonzero()[:, 0]
+        flat_idx = samples.live.reshape(-1).nonzero()[:, 0]
         ray_idx = flat_idx // s
-        if cfg.contraction is None:
+        if samples.contracted is None:
             points = origins[ray_idx] + t.reshape(-1)[flat_idx, None] * directions[ray_idx]
         else:
-            points = contracted.reshape(-1, 3)[flat_idx]
+            points = samples.contracted.reshape(-1, 3)[flat_idx]
         coords = self.voxel_coords(points)
         keep = self.occupied_at(coords)
         flat_idx, coords, ray_idx = flat_idx[keep], coords[keep], ray_idx[keep]
         rows, weights_c, missing = self.voxels.corners(coords)
         density = self.density_at(self.voxels.lookup("density", rows, weights_c, missing)[:, 0])
-        alpha_live = alpha_from_density(density, self.step_size)
+        alpha_live = alpha_from_density(density, samples.live_distances(flat_idx))
         alpha = torch.zeros(n * s, device=t.device, dtype=alpha_live.dtype).index_put((flat_idx,), alpha_live)
         weights = weights_from_alpha(alpha.reshape(n, s))
         visible = weights.reshape(-1)[flat_idx] > cfg.skip_alpha
@@ -260,19 +355,34 @@ class GridTeacher(nn.Module):
         rgb_live = self._colour(features, directions, ray_idx[visible], image)
         colours = torch.zeros(n * s, 3, device=t.device, dtype=rgb_live.dtype).index_put((flat_idx[visible],), rgb_live)
         rgb, opacity = composite(weights, colours.reshape(n, s, 3), self.background)
-        depth = termination_depth(self.depth_statistic, weights, t, far)
+        depth = termination_depth(self.depth_statistic, weights, t, samples.far)
         if cfg.contraction is not None:  # path length in radii -> scene units
             depth = depth * self.space().radius
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras={"alpha": alpha_live})
 
     def _colour(self, features, directions, ray_idx, image=None):
-        parts = [features]
+        """Colours [M, 3] of samples with features [M, F] on rays ray_idx [M]. The first layer's view-direction and
+        appearance columns are applied once per ray and gathered to its samples: the same function as the MLP on
+        the concatenated input, without encoding the view at every sample."""
+        first, rest = self.rgbnet[0], self.rgbnet[1:]
+        f = self.config.features
+        per_ray = self._ray_inputs(directions, image)
+        h = F.linear(features, first.weight[:, :f])
+        if per_ray is None:
+            h = h + first.bias
+        else:
+            h = h + F.linear(per_ray, first.weight[:, f:], first.bias)[ray_idx]
+        return torch.sigmoid(rest(h))
+
+    def _ray_inputs(self, directions, image=None):
+        """The colour MLP's per-ray inputs [N, D]: the encoded view direction and the appearance code (or None)."""
+        parts = []
         if self.config.view_frequencies >= 0:
             viewdirs = directions / directions.norm(dim=-1, keepdim=True)
-            parts.append(positional_encoding(viewdirs[ray_idx], self.config.view_frequencies))
+            parts.append(positional_encoding(viewdirs, self.config.view_frequencies))
         if self.config.appearance_codes:
             if image is None:
-                parts.append(self.appearance.mean(0).expand(features.shape[0], -1))
+                parts.append(self.appearance.mean(0).expand(directions.shape[0], -1))
             else:
-                parts.append(self.appearance[image.to(features.device)[ray_idx]])
-        return torch.sigmoid(self.rgbnet(torch.cat(parts, -1) if len(parts) > 1 else features))
+                parts.append(self.appearance[image.to(directions.device)])
+        return torch.cat(parts, -1) if parts else None

@@ -37,6 +37,7 @@ def test_a_capture_runs_end_to_end_as_its_kind(captures_dir, tmp_path, name, dow
     assert (student.config.contraction is not None) == (kind == "unbounded")
     assert (student.config.ndc is not None) == (kind == "forward")
     teacher = scene.build_teacher("cpu")
+    assert teacher.config.sampler == "importance"  # 'auto': the space of both is full
     camera = scene.meta.intrinsics.resized(12, 8)
     for model in (teacher, student):
         out = render_image(model, scene_pose(scene), camera, 4096)
