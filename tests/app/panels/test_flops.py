@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 from r2l_viewer.app.panels.model_info import describe, scene_rows
 from r2l_viewer.core.checkpoint import load_scene
@@ -36,22 +38,28 @@ def test_the_info_tab_and_r2l_eval_give_the_same_flops(demo_checkpoint):
     assert rows["FLOPs"].startswith(FLOPS_DEFINITION)
 
 
+class LinearCalls(TorchFunctionMode):
+    """Multiply-adds of every linear map run while active, from the shapes it sees (rows x in x out): each
+    nn.Linear, and a layer's weight applied in parts (the grid teacher's colour MLP applies its first layer's view
+    columns once per ray)."""
+
+    def __init__(self):
+        super().__init__()
+        self.multiply_adds = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is F.linear:
+            inputs, weight = args[0], args[1]
+            self.multiply_adds += inputs.reshape(-1, weight.shape[1]).shape[0] * weight.shape[1] * weight.shape[0]
+        return func(*args, **(kwargs or {}))
+
+
 def linear_multiply_adds(model, origins, directions) -> float:
-    """Multiply-adds of every nn.Linear a model runs on some rays, per ray, counted from the shapes each layer sees
-    (rows x in x out, by forward hooks: not torch's flop counter)."""
-    total = [0]
-
-    def count(layer, inputs, output):
-        total[0] += inputs[0].reshape(-1, layer.in_features).shape[0] * layer.in_features * layer.out_features
-
-    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, torch.nn.Linear)]
-    try:
-        with torch.inference_mode():
-            model(origins, directions)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return total[0] / origins.shape[0]
+    """Multiply-adds of every linear map a model runs on some rays, per ray, counted from the shapes each sees
+    (not torch's flop counter)."""
+    with torch.inference_mode(), LinearCalls() as calls:
+        model(origins, directions)
+    return calls.multiply_adds / origins.shape[0]
 
 
 def test_the_flops_per_ray_of_the_demo_are_the_multiply_adds_its_layers_do(demo_checkpoint):
@@ -59,7 +67,7 @@ def test_the_flops_per_ray_of_the_demo_are_the_multiply_adds_its_layers_do(demo_
     multiplied) = 384 inputs, a head 384 -> 128, 4 residual blocks of two 128 x 128 layers, a tail 128 -> 4 (colour
     and depth); 2 FLOPs per multiply-add; run only by the rays that cross its occupancy (the others show the
     background for nothing). Its teacher (a grid: its cost depends on what the rays meet) by the multiply-adds its
-    linear layers do on 1,024 rays spread evenly over the image of its reference camera (the first test camera,
+    linear maps do on 1,024 rays spread evenly over the image of its reference camera (the first test camera,
     else validation: the demo keeps train and val cameras)."""
     scene = load_scene(demo_checkpoint)
     student, teacher = scene.build_student(), scene.build_teacher()
