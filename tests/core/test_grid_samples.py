@@ -136,10 +136,8 @@ def test_rays_that_miss_the_box_or_find_it_empty_end_in_the_background():
 
 
 def test_an_optimiser_step_moves_the_probe_at_the_next_occupancy_refresh_only():
-    from trainers.training.adam import adam
-
     teacher = ball_teacher("importance").train()
-    optimizer = adam(teacher.parameters(), lr=0.5)
+    optimizer = torch.optim.Adam(teacher.parameters(), lr=0.5)
     centres = teacher.voxel_centres()
     before = teacher.probe_density(centres).clone()
     out = teacher(torch.tensor([[-2.0, 0.1, 0.0]]), torch.tensor([[1.0, 0.0, 0.0]]), randomize=True)
