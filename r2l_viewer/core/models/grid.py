@@ -135,9 +135,13 @@ class GridTeacher(nn.Module):
     def density_at(self, raw: torch.Tensor) -> torch.Tensor:
         return F.softplus(raw + self.density_shift)
 
+    def voxel_density(self) -> torch.Tensor:
+        """Density at every voxel centre [V] (unallocated voxels: the empty fill's)."""
+        return self.density_at(self.voxels.dense("density")[:, 0])
+
     def voxel_alpha(self) -> torch.Tensor:
         """Opacity of one sample step at every voxel centre [V]."""
-        return alpha_from_density(self.density_at(self.voxels.dense("density")[:, 0]), self.step_size)
+        return alpha_from_density(self.voxel_density(), self.step_size)
 
     def point_density(self, points: torch.Tensor) -> torch.Tensor:
         """Density [M] at model-space points [M, 3] as rendering sees it: zero outside the box and in skipped voxels."""
@@ -162,7 +166,7 @@ class GridTeacher(nn.Module):
         key = (table.data_ptr(), self._occupancy_epoch)
         if self._probe_key != key:
             with torch.no_grad():
-                density = self.density_at(self.voxels.dense("density")[:, 0]) * self.occupied
+                density = self.voxel_density() * self.occupied
                 self._probe = self.voxels.volume(density[:, None]).contiguous()
             self._probe_key = key
         return self._probe
