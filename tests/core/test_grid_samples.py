@@ -109,6 +109,23 @@ def test_the_probe_reads_the_density_rendering_sees_and_follows_the_occupancy_ma
     assert torch.allclose(teacher.probe_density(centres), teacher.point_density(centres), atol=1e-5)
 
 
+@pytest.mark.parametrize("count", [1, 7, 4096])  # fewer points than threads, and counts that split unevenly
+def test_the_probe_reads_the_same_points_on_one_thread_or_several(count):
+    teacher = ball_teacher("importance")
+    points = torch.rand(count, 3, generator=torch.Generator().manual_seed(count)) * 2.2 - 1.1  # some outside
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = teacher.probe_density(points)
+        torch.set_num_threads(3)  # three batch entries, each its own share of the points
+        shared = teacher.probe_density(points)
+    finally:
+        torch.set_num_threads(before)
+    assert shared.shape == (count,) and torch.equal(shared, single)
+    inside = points.norm(dim=-1) < 0.4  # deep in the ball: the probe sees its density
+    assert (single[inside] > 1.0).all() and (single[points.abs().max(-1).values > 1.0] == 0).all()
+
+
 def test_in_ndc_space_the_importance_sampler_renders_what_the_march_renders():
     xs = torch.linspace(-0.5, 0.5, 9)
     origins = torch.stack([xs, torch.zeros_like(xs), torch.full_like(xs, -1.0)], -1)  # world rays from the camera

@@ -68,9 +68,10 @@ class FeatureGrids(nn.Module):
             coords = plane_coordinates(unit.to(self.planes[0].dtype))[:, None]
             for plane in self.planes:  # [3, C, 1, M] -> [M, 3C]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
-                read = read[:, :, 0]  # [3, C, M]
-                if self.combine == "product":
-                    parts.append((read[0] * read[1] * read[2]).t())
+                read = read.view(3, self.channels, m)  # (a view and unbind, not indexing: their gradients are
+                if self.combine == "product":          # reshaped and stacked, not each written into zeros)
+                    xy, xz, yz = read.unbind(0)
+                    parts.append((xy * xz * yz).t())
                 else:
                     parts.append(read.permute(2, 0, 1).reshape(m, -1))
         for volume in self.volumes:  # [1, C, 1, 1, M] -> [M, C]

@@ -172,11 +172,18 @@ class GridTeacher(nn.Module):
         return self._probe
 
     def probe_density(self, points: torch.Tensor) -> torch.Tensor:
-        """Density [M] at grid-space points [M, 3], read trilinearly from `probe_volume` (zero outside the box)."""
+        """Density [M] at grid-space points [M, 3], read trilinearly from `probe_volume` (zero outside the box).
+        On a CPU the points are read as a batch of one part per thread against the same volume (a view, not a
+        copy): PyTorch's 3D grid_sample shares out its work by batch entry, so one entry runs on one thread."""
         unit = (points - self.box_min) / (self.box_max - self.box_min) * 2.0 - 1.0
-        read = F.grid_sample(self.probe_volume(), unit.reshape(1, 1, 1, -1, 3), mode="bilinear",
-                             padding_mode="zeros", align_corners=True)
-        return read.reshape(-1)
+        m = unit.shape[0]
+        parts = max(1, min(torch.get_num_threads() if unit.device.type == "cpu" else 1, m))
+        if m % parts:
+            unit = torch.cat([unit, unit.new_zeros(parts - m % parts, 3)])
+        volume = self.probe_volume().expand(parts, -1, -1, -1, -1)
+        read = F.grid_sample(volume, unit.reshape(parts, 1, 1, -1, 3), mode="bilinear", padding_mode="zeros",
+                             align_corners=True)
+        return read.reshape(-1)[:m]
 
     def voxel_coords(self, points: torch.Tensor) -> torch.Tensor:
         """World points [M, 3] in voxel units (0 at the first voxel centre, n - 1 at the last)."""
@@ -375,7 +382,8 @@ class GridTeacher(nn.Module):
         if per_ray is None:
             h = h + first.bias
         else:
-            h = h + F.linear(per_ray, first.weight[:, f:], first.bias)[ray_idx]
+            h = h + F.linear(per_ray, first.weight[:, f:], first.bias).index_select(0, ray_idx)  # (its backward
+            # is one index_add; plain indexing's accumulating index_put runs on one thread: 3x as long here)
         return torch.sigmoid(rest(h))
 
     def _ray_inputs(self, directions, image=None):
