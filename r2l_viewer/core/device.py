@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from .allocator import reuse_large_blocks
 from .errors import UserError
 
 
@@ -13,11 +12,9 @@ class DeviceError(UserError):
 
 
 def prepare_torch() -> None:
-    """Process-wide settings for speed: flush denormal floats to zero (near-empty voxels and saturated activations
-    produce values below 1e-38, and x86 CPUs handle those 20-100x slower than normal floats), and large blocks
-    reused from the heap rather than mapped afresh each time (`allocator.reuse_large_blocks`)."""
+    """Process-wide settings for speed: flush denormal floats to zero. Near-empty voxels and saturated
+    activations produce values below 1e-38, and x86 CPUs handle those 20-100x slower than normal floats."""
     torch.set_flush_denormal(True)
-    reuse_large_blocks()
 
 
 def resolve_device(name: str = "auto") -> torch.device:

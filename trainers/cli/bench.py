@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from r2l_viewer.core.allocator import reuse_large_blocks
 from r2l_viewer.core.device import resolve_device
 from r2l_viewer.core.errors import UserError, report_bug
 
@@ -35,6 +36,7 @@ def frame_sizes(text: str) -> tuple[int, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    reuse_large_blocks()  # (the jobs run on this thread: its heap serves their large tensors)
     p = BriefArgumentParser(prog="r2l-bench", description=__doc__)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--quick", action="store_true", help="fewer repeats and estimates: under 5 minutes on a CPU")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from r2l_viewer.core.allocator import reuse_large_blocks
 from r2l_viewer.core.config import validate
 from r2l_viewer.core.errors import UserError, report_bug
 from r2l_viewer.core.metrics import FLOPS_DEFINITION
@@ -91,6 +92,7 @@ def evaluate(args) -> tuple[int, dict | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    reuse_large_blocks()  # (the jobs run on this thread: its heap serves their large tensors)
     args = build_parser().parse_args(argv)
     try:
         code, result = evaluate(args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from r2l_viewer.core.allocator import reuse_large_blocks
 from r2l_viewer.core.config import field_help, validate
 from r2l_viewer.core.errors import UserError, report_bug
 
@@ -70,6 +71,7 @@ def render(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    reuse_large_blocks()  # (the jobs run on this thread: its heap serves their large tensors)
     args = build_parser().parse_args(argv)
     try:
         return render(args)

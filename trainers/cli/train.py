@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 
+from r2l_viewer.core.allocator import reuse_large_blocks
 from r2l_viewer.core.config import field_help
 from r2l_viewer.core.errors import UserError, report_bug
 from r2l_viewer.core.models.nerf import NerfWeightsError
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    reuse_large_blocks()  # (the jobs run on this thread: its heap serves their large tensors)
     code = run_command(argv)
     if opened_a_group():  # a torchrun rank: its process group is closed, end the process now
         end_process(code)

@@ -68,8 +68,8 @@ class FeatureGrids(nn.Module):
             coords = plane_coordinates(unit.to(self.planes[0].dtype))[:, None]
             for plane in self.planes:  # [3, C, 1, M] -> [M, 3C]
                 read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
-                read = read.view(3, self.channels, m)  # (a view and unbind, not indexing: their gradients are
-                if self.combine == "product":          # reshaped and stacked, not each written into zeros)
+                read = read.reshape(3, self.channels, m)  # (reshape and unbind, not indexing: their gradients
+                if self.combine == "product":             # are reshaped and stacked, not each written into zeros)
                     xy, xz, yz = read.unbind(0)
                     parts.append((xy * xz * yz).t())
                 else:
