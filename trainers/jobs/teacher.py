@@ -96,6 +96,22 @@ class TrainTeacher(TrainingJob):
         logs, self.logs = self.logs, []
         return logs
 
+    def finished_early(self, step: int) -> str | None:
+        """Settled (`settle_db`): the best validation PSNR rose by less than settle_db over the last val_every
+        steps, both ends of that span at the grid's final size."""
+        cfg = self.config
+        grown = max(cfg.upsample_steps, default=0) if cfg.kind == "grid" else 0
+        if not cfg.settle_db or step - cfg.val_every < grown:
+            return None
+        before = [psnr_value for at, psnr_value in self.validations if at <= step - cfg.val_every]
+        if not before:
+            return None
+        gain = max(p for _, p in self.validations) - max(before)
+        if gain >= cfg.settle_db:
+            return None
+        return (f"settled: the best validation PSNR rose {gain:.2f} dB over the last {cfg.val_every} steps (under "
+                f"--teacher.settle_db {cfg.settle_db:g}); training ends at step {step} of {cfg.steps}")
+
     @torch.no_grad()
     def validate(self, step: int):
         self.model.eval()
@@ -133,4 +149,5 @@ class TrainTeacher(TrainingJob):
 
     def summary(self) -> str:
         psnr_value = self.last_metrics.get("val_psnr")
-        return f"teacher trained in {self.took()}" + (f", validation PSNR {psnr_value:.2f} dB" if psnr_value else "")
+        text = f"teacher trained in {self.took()}" + (f", validation PSNR {psnr_value:.2f} dB" if psnr_value else "")
+        return text + (f" (settled at step {self.current_step} of {self.config.steps})" if self.settled else "")

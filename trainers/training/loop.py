@@ -51,6 +51,8 @@ class TrainingJob(ABC):
         self.last_metrics: dict = {}
         self.last_preview = None
         self.validation_pending = False  # stopped during a validation: the resumed run does it first
+        self.validations: list[tuple[int, float]] = []  # (step, headline PSNR) of every validation so far
+        self.settled: str | None = None  # why the job ended before its last step (`finished_early`), if it did
         self.current_step = self.last_saved = 0
         self._preview_sent = float("-inf")
         self._started: float | None = None
@@ -91,6 +93,11 @@ class TrainingJob(ABC):
         """Messages the last step produced (e.g. the grid grew); none by default."""
         return []
 
+    def finished_early(self, step: int) -> str | None:
+        """After a validation at `step`: why training need not go on (the job then ends there, finished), or None
+        to go on. Never, by default."""
+        return None
+
     def trained_model(self):
         """The model this job optimises (None before setup)."""
         student = getattr(self, "student", None)
@@ -127,6 +134,7 @@ class TrainingJob(ABC):
         self.start_step, self.elapsed = int(state["step"]), float(state.get("elapsed", 0.0))
         self.current_step = self.last_saved = self.start_step
         self.validation_pending = bool(state.get("validation_pending", False))
+        self.validations = [(int(s), float(p)) for s, p in state.get("validations", [])]
         self._state = state
         return state
 
@@ -152,6 +160,7 @@ class TrainingJob(ABC):
             "generator": self.generator.get_state(),
             "elapsed": self.elapsed,
             "validation_pending": self.validation_pending,
+            "validations": self.validations,
         }
 
     # ---- the loop -----------------------------------------------------------------------------------------
@@ -207,7 +216,11 @@ class TrainingJob(ABC):
                 continue  # interrupted mid-step: the loop sees the stop flag next
             step = self.current_step = step + 1
             yield from self._after_step(step, total, result, lr, meter)
-        yield from self._validation(step, total)
+            if self.settled:
+                yield from self._log(step, self.settled)
+                break
+        else:
+            yield from self._validation(step, total)
         self._save(step, complete=True)
         if self.ctx.ranks.leader:
             self.ctx.workspace.drop_state(self.stage)
@@ -225,6 +238,7 @@ class TrainingJob(ABC):
             yield from self._emit(self._progress(step, total, loss, lr, meter))
         if self.config.val_every and step % self.config.val_every == 0 and step < total:
             yield from self._validation(step, total)
+            self.settled = self.finished_early(step)
             meter.restart()
         if step % self.config.save_every == 0 and step < total:
             self._save(step, complete=False)
@@ -259,6 +273,8 @@ class TrainingJob(ABC):
         metrics, preview = self.validate(step)
         self.validation_pending = False
         self.last_metrics, self.last_preview = metrics, preview
+        if metrics:
+            self.validations.append((step, float(next(iter(metrics.values())))))
         yield from self._emit(Event(self.stage, VALIDATION, step, total, preview=preview, metrics=metrics))
 
     def _save(self, step: int, complete: bool) -> None:
