@@ -39,9 +39,10 @@ class TeacherConfig:
     nerf: NerfConfig = param(NerfConfig(), "the NeRF teacher's shape")
     val_every: int = param(500, "steps between validation renders (0: only at the end)", min=0)
     val_views: int = param(4, "validation images rendered each time", min=1, max=1000)
-    settle_db: float = param(0.0, "end training early once it has settled: at a validation after the grid's last "
-                             "growth, when the best validation PSNR rose by less than this many dB over the last "
-                             "val_every steps (0: train every step)", min=0.0, max=100.0)
+    settle_db: float = param(0.0, "end training early once it has settled: at a validation whose last val_every "
+                             "steps all came after the grid's last growth, when the best validation PSNR rose by less "
+                             "than this many dB over them (0, or val_every 0: train every step)", min=0.0,
+                             max=100.0, gui=True)
     save_every: int = param(1000, "steps between checkpoint saves", min=1)
 
 

@@ -13,6 +13,7 @@ from r2l_viewer.app.panels.job_text import in_viewer_words
 from r2l_viewer.app.panels.model_info import history_rows
 from r2l_viewer.app.canvas.pacing import FpsMeter
 from r2l_viewer.core import plain_files
+from trainers.events import DONE, PROGRESS, Event
 from trainers.storage.resume import conflict_error, resumable_note
 
 from ..core.test_full_disk import FULL, DiskWithRoom
@@ -63,12 +64,24 @@ def test_job_messages_lose_their_command_line_words():
         "distill: disk full; the save at step 4 is kept: fix it, then run the same command with --resume",
         "cannot write into /x (Permission denied); choose another --out",
         "no pseudo data yet: finish it, or distil with --distill.online true",
+        "settled: the best validation PSNR rose 0.07 dB over the last 500 steps (under --teacher.settle_db 0.1); "
+        "training ends at step 2500 of 3600",
         resumable_note("distill", 5, 40, 20),
         str(conflict_error("distill", [("--seed", 1, 2)])),
     ]
     for message in messages:
         text = in_viewer_words(message)
         assert "--out" not in text and "--resume" not in text and "--distill" not in text, text
+        assert "--teacher" not in text, text
+
+
+def test_a_teacher_that_settled_early_shows_the_step_it_ended_at(qtbot, make_window, demo_checkpoint):
+    window = make_window(demo_checkpoint)
+    train = window.train
+    train._on_event(Event("teacher", PROGRESS, 2490, 3600, loss=0.01, psnr=20.0, lr=0.01, rays_per_s=1.0, eta_s=5.0))
+    train._on_event(Event("teacher", DONE, 2500, 3600, message="teacher trained in 10 min (settled at step 2500 of "
+                                                                "3600)"))
+    assert (train.progress.value(), train.progress.maximum()) == (2500, 3600)  # not a full bar at step 3600
 
 
 def test_the_frame_rate_is_not_shown_as_zero_after_a_jump(qtbot, make_window, demo_checkpoint):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ from trainers.storage.workspace import RunContext
 
 class TrainTeacher(TrainingJob):
     stage = "teacher"
+    free_on_resume = ("settle_db",)  # when to end may change; how to train may not
 
     def __init__(self, config: TeacherConfig, ctx: RunContext):
         super().__init__(config, ctx)
@@ -104,10 +106,10 @@ class TrainTeacher(TrainingJob):
         if not cfg.settle_db or step - cfg.val_every < grown:
             return None
         before = [psnr_value for at, psnr_value in self.validations if at <= step - cfg.val_every]
-        if not before:
+        if not before or not math.isfinite(self.validations[-1][1]):  # (a diverged teacher has not settled)
             return None
         gain = max(p for _, p in self.validations) - max(before)
-        if gain >= cfg.settle_db:
+        if not gain < cfg.settle_db:
             return None
         return (f"settled: the best validation PSNR rose {gain:.2f} dB over the last {cfg.val_every} steps (under "
                 f"--teacher.settle_db {cfg.settle_db:g}); training ends at step {step} of {cfg.steps}")

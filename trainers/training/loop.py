@@ -39,6 +39,7 @@ class TrainingJob(ABC):
     so all ranks stop, validate and save at the same steps."""
 
     stage: str = "train"
+    free_on_resume: tuple = ()  # settings a resumed run may change from the interrupted one's (the given value wins)
 
     def __init__(self, config, ctx: RunContext):
         validate(config)
@@ -129,12 +130,13 @@ class TrainingJob(ABC):
             return None
         if "run" in state:  # (states saved before run settings were recorded are checked on their config only)
             resumed_run(self.stage, self.ctx, state["run"])
-        self.config = resumed_config(self.stage, self.config, state.get("config", {}), self.ctx.given)
+        self.config = resumed_config(self.stage, self.config, state.get("config", {}), self.ctx.given,
+                                     free=self.free_on_resume)
         self.generator.set_state(state["generator"])
         self.start_step, self.elapsed = int(state["step"]), float(state.get("elapsed", 0.0))
         self.current_step = self.last_saved = self.start_step
         self.validation_pending = bool(state.get("validation_pending", False))
-        self.validations = [(int(s), float(p)) for s, p in state.get("validations", [])]
+        self.validations = [(int(s), float(p)) for s, p in state.get("validations", [])]  # (none before they were kept)
         self._state = state
         return state
 
@@ -204,9 +206,10 @@ class TrainingJob(ABC):
         total = self.config.steps
         if self.validation_pending and step < total:  # (at the end, the final validation below is that one)
             yield from self._validation(step, total)
+            self.settled = self.finished_early(step)
         meter, self._last_report = RateMeter(), 0.0
         self._started = time.perf_counter() - self.elapsed
-        while step < total:
+        while step < total and not self.settled:
             if self.stop_agreed():
                 yield from self._stop(step)
                 return
@@ -216,9 +219,8 @@ class TrainingJob(ABC):
                 continue  # interrupted mid-step: the loop sees the stop flag next
             step = self.current_step = step + 1
             yield from self._after_step(step, total, result, lr, meter)
-            if self.settled:
-                yield from self._log(step, self.settled)
-                break
+        if self.settled:
+            yield from self._log(step, self.settled)
         else:
             yield from self._validation(step, total)
         self._save(step, complete=True)
@@ -240,7 +242,7 @@ class TrainingJob(ABC):
             yield from self._validation(step, total)
             self.settled = self.finished_early(step)
             meter.restart()
-        if step % self.config.save_every == 0 and step < total:
+        if step % self.config.save_every == 0 and step < total and not self.settled:  # (settled: saved complete)
             self._save(step, complete=False)
             yield from self._emit(Event(self.stage, SAVED, step, total, message=f"saved at step {step}"))
             meter.restart()

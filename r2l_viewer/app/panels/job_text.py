@@ -15,6 +15,7 @@ VIEWER_WORDS = (  # (pattern, replacement), in this order
     (r"run without --resume to (?:start over|render a new set)", "start the job again and choose to start over"),
     (r";? ?`--resume` continues such a set instead of starting over", ""),
     (r"--distill\.online true", "the Distill setting 'online' on"),
+    (r"--teacher\.settle_db", "the Teacher setting 'settle_db'"),
 )
 
 

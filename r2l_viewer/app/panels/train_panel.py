@@ -207,8 +207,9 @@ class TrainPanel(QWidget):
             self.append_log(f"{event.stage}: {in_viewer_words(event.message)}")
             if event.kind == LOG and self.preparing:
                 self._prepare(event.stage, in_viewer_words(event.message))
-            if event.kind == DONE:
-                self.progress.setValue(self.progress.maximum())
+            if event.kind == DONE:  # (the step it ended at: a settled teacher ends before its last)
+                bar = self.progress
+                bar.setValue(event.step if 0 < event.step <= bar.maximum() else bar.maximum())
 
     def _show_progress(self, event) -> None:
         if self.preparing:
