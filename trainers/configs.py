@@ -39,6 +39,10 @@ class TeacherConfig:
     nerf: NerfConfig = param(NerfConfig(), "the NeRF teacher's shape")
     val_every: int = param(500, "steps between validation renders (0: only at the end)", min=0)
     val_views: int = param(4, "validation images rendered each time", min=1, max=1000)
+    distortion: float = param(0.0, "grid teacher with the importance sampler (forward-facing and unbounded scenes): "
+                              "weight of mip-NeRF 360's distortion loss, which gathers each ray's weight into one "
+                              "short stretch against floaters and fog (0: none; mip-NeRF 360 uses 0.01)", min=0.0,
+                              max=10.0)
     settle_db: float = param(0.0, "end training early once it has settled: at a validation whose last val_every "
                              "steps all came after the grid's last growth, when the best validation PSNR rose by less "
                              "than this many dB over them (0, or val_every 0: train every step)", min=0.0,

@@ -3,6 +3,8 @@ the weight is, and render what the fixed-step march renders."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -81,6 +83,29 @@ def test_the_importance_sampler_trains_every_voxel_along_its_intervals():
     out = teacher(origins, directions, randomize=True, generator=torch.Generator().manual_seed(0))
     out.rgb.sum().backward()
     assert teacher.voxels.feature.grad.abs().sum() > 0 and teacher.voxels.density.grad.abs().sum() > 0
+
+
+def with_floater(teacher: GridTeacher) -> GridTeacher:
+    """The ball teacher with a half-transparent slab in front of the ball (x from -0.9 to -0.75)."""
+    x = teacher.voxel_centres()[:, 0]
+    with torch.no_grad():  # density 3: about a third opaque across the slab
+        teacher.voxels.density[(x > -0.9) & (x < -0.75)] = math.log(math.expm1(3.0)) - teacher.density_shift
+    teacher.update_occupancy(dilation=0)
+    return teacher
+
+
+def test_training_renders_with_the_importance_sampler_carry_each_rays_distortion():
+    origins, directions = torch.tensor([[-2.0, 0.0, 0.0], [-2.0, 0.8, 0.0]]), torch.tensor([[1.0, 0.0, 0.0]] * 2)
+    generator = torch.Generator().manual_seed(0)
+    clean = ball_teacher("importance").train()(origins, directions, randomize=True, generator=generator)
+    spread = with_floater(ball_teacher("importance")).train()(origins, directions, randomize=True, generator=generator)
+    assert clean.extras["distortion"].shape == (2,) and (clean.extras["distortion"] >= 0).all()
+    assert spread.extras["distortion"][0] > 2 * clean.extras["distortion"][0]  # the slab and the ball: weight apart
+    assert torch.allclose(clean.extras["distortion"][1], torch.tensor(0.0), atol=1e-6)  # a ray through nothing
+    with torch.no_grad():
+        assert "distortion" not in ball_teacher("importance")(origins, directions).extras  # rendering: none
+    march = ball_teacher("march").train()(origins, directions, randomize=True, generator=generator)
+    assert "distortion" not in march.extras
 
 
 def test_the_colour_network_applies_the_view_once_per_ray_as_the_concatenated_input_would():

@@ -6,6 +6,7 @@ import torch
 from r2l_viewer.core.volume import (
     alpha_from_density,
     composite,
+    distortion,
     expected_depth,
     median_depth,
     sample_distances,
@@ -62,3 +63,21 @@ def test_sample_pdf_concentrates_where_the_weight_is():
     assert ((samples > 2.0) & (samples < 3.0)).float().mean() > 0.95
     random = sample_pdf(bins, weights, 64, torch.Generator().manual_seed(0), deterministic=False)
     assert ((random > 2.0) & (random < 3.0)).float().mean() > 0.95
+
+
+def test_distortion_is_the_pair_sum_of_mip_nerf_360():
+    gen = torch.Generator().manual_seed(0)
+    edges = torch.sort(torch.rand(5, 9, generator=gen), dim=-1).values
+    weights = torch.rand(5, 8, generator=gen) / 8
+    mids, lengths = 0.5 * (edges[:, 1:] + edges[:, :-1]), edges[:, 1:] - edges[:, :-1]
+    pairs = (weights[:, :, None] * weights[:, None, :] * (mids[:, :, None] - mids[:, None, :]).abs()).sum((1, 2))
+    assert torch.allclose(distortion(weights, mids, lengths), pairs + (weights**2 * lengths).sum(-1) / 3, atol=1e-7)
+
+
+def test_distortion_is_smaller_for_weight_in_one_short_stretch_than_spread_along_the_ray():
+    edges = torch.linspace(0.0, 1.0, 17)[None]
+    mids, lengths = 0.5 * (edges[:, 1:] + edges[:, :-1]), edges[:, 1:] - edges[:, :-1]
+    together, apart = torch.zeros(1, 16), torch.zeros(1, 16)
+    together[0, 7:9] = 0.45
+    apart[0, [1, 14]] = 0.45  # the same total weight: a surface and a floater
+    assert distortion(together, mids, lengths) < distortion(apart, mids, lengths) / 4

@@ -95,7 +95,12 @@ class TeacherOptimisation:
     def loss(self, output, target: torch.Tensor) -> torch.Tensor:
         loss = F.mse_loss(output.rgb, target)
         coarse = output.extras.get("coarse_rgb")
-        return loss + F.mse_loss(coarse, target) if coarse is not None else loss
+        if coarse is not None:
+            loss = loss + F.mse_loss(coarse, target)
+        spread = output.extras.get("distortion")
+        if spread is not None and self.config.distortion > 0:
+            loss = loss + self.config.distortion * spread.mean()
+        return loss
 
     # ---- the grid's structural steps ---------------------------------------------------------------------
     def resolution_at(self, step: int) -> int:

@@ -14,7 +14,7 @@ from ..contraction import DEPTH_SPAN, ContractedRays, ContractedSpace
 from ..encoding import encoded_dim, positional_encoding
 from ..occupancy import dilate
 from ..rays import intersect_aabb
-from ..volume import alpha_from_density, composite, termination_depth, uniform, weights_from_alpha
+from ..volume import alpha_from_density, composite, distortion, termination_depth, uniform, weights_from_alpha
 from .base import RenderOutput, model_space_rays
 from .grid_samples import RaySamples, drawn_edges, even_edges, probe_points
 from .voxels import SparseVoxels
@@ -343,7 +343,9 @@ class GridTeacher(nn.Module):
         lengths = drawn[:, 1:] - drawn[:, :-1]
         contracted = rays.points(rays.at(t)) if rays is not None else None
         far = end if rays is not None else torch.full_like(start, cfg.far)
-        return RaySamples(t, lengths > 0, lengths * scale, contracted, far)
+        lo, hi = (0.0, end[:, None]) if rays is not None else (cfg.near, cfg.far)  # fixed spans, not the active box
+        unit_edges = (drawn - lo) / (hi - lo)
+        return RaySamples(t, lengths > 0, lengths * scale, contracted, far, unit_edges)
 
     def forward(self, origins, directions, randomize: bool = False, generator=None, image=None) -> RenderOutput:
         """Volume rendering of world rays; `image` [N] (training image of each ray) picks the appearance codes,
@@ -376,7 +378,11 @@ class GridTeacher(nn.Module):
         depth = termination_depth(self.depth_statistic, weights, t, samples.far)
         if cfg.contraction is not None:  # path length in radii -> scene units
             depth = depth * self.space().radius
-        return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras={"alpha": alpha_live})
+        extras = {"alpha": alpha_live}
+        if randomize and samples.unit_edges is not None:  # training with the importance sampler
+            edges = samples.unit_edges
+            extras["distortion"] = distortion(weights, 0.5 * (edges[:, 1:] + edges[:, :-1]), edges[:, 1:] - edges[:, :-1])
+        return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
     def _colour(self, features, directions, ray_idx, image=None):
         """Colours [M, 3] of samples with features [M, F] on rays ray_idx [M]. The first layer's view-direction and

@@ -22,14 +22,16 @@ UNIFORM_SHARE = 0.1  # share of the drawn intervals spread evenly along the span
 class RaySamples:
     """Samples [N, S] on rays: `t` the ray parameter (or contracted path length) of each, `live` which count,
     `distances` the length each stands for in the grid's space (a float for the fixed-step march), `contracted` the
-    samples' points in contracted space (unbounded scenes, else None) and `far` [N] the depth of a ray that ends in
-    nothing."""
+    samples' points in contracted space (unbounded scenes, else None), `far` [N] the depth of a ray that ends in
+    nothing and `unit_edges` [N, S + 1] the edges of the samples' intervals as fractions of the ray's whole span, near
+    to far or the contracted path's length (the importance sampler's, for the distortion loss; None for the march)."""
 
     t: torch.Tensor
     live: torch.Tensor
     distances: torch.Tensor | float
     contracted: torch.Tensor | None
     far: torch.Tensor
+    unit_edges: torch.Tensor | None = None
 
     def live_distances(self, flat_idx: torch.Tensor) -> torch.Tensor | float:
         """The distances of the live samples at flat indices [M] (the step itself for the march)."""
