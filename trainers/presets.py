@@ -35,8 +35,8 @@ TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64
                              grid_combine="product", occupancy_resolution=32, width=128, blocks=4, depth=True)
 TINY_DISTILL_STEPS = 5000
 # The teacher ends once its validation PSNR rose less than 0.1 dB in 500 steps at the final grid (docs/BENCHMARKS.md,
-# "A teacher that has settled"): the two phone captures had settled by step 2500 of 3600 (+0.07 dB over the last
-# 500), lego was still rising by 0.25 dB per 500 at step 3600, so lego trains every step as before.
+# "A teacher that has settled"): the two phone captures settle at step 2500-3000 of 3600 (+0.00-0.08 dB over the
+# last 500), lego was still rising by 0.25 dB per 500 at step 3600, so lego trains every step as before.
 TINY_SETTLE_DB = 0.1
 # mip-NeRF 360's distortion loss at its own weight (0.01), for grid teachers with the importance sampler (forward-
 # facing and unbounded scenes; objects in a box take the march and are untouched): on the held-out test photos it
