@@ -343,8 +343,10 @@ class GridTeacher(nn.Module):
         lengths = drawn[:, 1:] - drawn[:, :-1]
         contracted = rays.points(rays.at(t)) if rays is not None else None
         far = end if rays is not None else torch.full_like(start, cfg.far)
-        lo, hi = (0.0, end[:, None]) if rays is not None else (cfg.near, cfg.far)  # fixed spans, not the active box
-        unit_edges = (drawn - lo) / (hi - lo)
+        unit_edges = None
+        if randomize:  # training: the edges for the distortion loss, over fixed spans (not the active box)
+            lo, hi = (0.0, end[:, None]) if rays is not None else (cfg.near, cfg.far)
+            unit_edges = (drawn - lo) / (hi - lo)
         return RaySamples(t, lengths > 0, lengths * scale, contracted, far, unit_edges)
 
     def forward(self, origins, directions, randomize: bool = False, generator=None, image=None) -> RenderOutput:
@@ -379,9 +381,10 @@ class GridTeacher(nn.Module):
         if cfg.contraction is not None:  # path length in radii -> scene units
             depth = depth * self.space().radius
         extras = {"alpha": alpha_live}
-        if randomize and samples.unit_edges is not None:  # training with the importance sampler
+        if samples.unit_edges is not None:  # training with the importance sampler
             edges = samples.unit_edges
-            extras["distortion"] = distortion(weights, 0.5 * (edges[:, 1:] + edges[:, :-1]), edges[:, 1:] - edges[:, :-1])
+            mids, lengths = 0.5 * (edges[:, 1:] + edges[:, :-1]), edges[:, 1:] - edges[:, :-1]
+            extras["distortion"] = distortion(weights, mids, lengths)
         return RenderOutput(rgb=rgb, depth=depth, opacity=opacity, extras=extras)
 
     def _colour(self, features, directions, ray_idx, image=None):

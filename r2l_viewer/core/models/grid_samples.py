@@ -24,7 +24,8 @@ class RaySamples:
     `distances` the length each stands for in the grid's space (a float for the fixed-step march), `contracted` the
     samples' points in contracted space (unbounded scenes, else None), `far` [N] the depth of a ray that ends in
     nothing and `unit_edges` [N, S + 1] the edges of the samples' intervals as fractions of the ray's whole span, near
-    to far or the contracted path's length (the importance sampler's, for the distortion loss; None for the march)."""
+    to far or the contracted path's length (the importance sampler's when training, for the distortion loss;
+    else None)."""
 
     t: torch.Tensor
     live: torch.Tensor
