@@ -13,7 +13,7 @@ from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.datasets import DatasetError, load_dataset, render_demo_view
 from r2l_viewer.core.datasets.demo import BOUNDING_RADIUS, BOXES, SPHERES, render_demo_views
-from r2l_viewer.core.rays import camera_rays
+from r2l_viewer.core.rays import NdcSpace, camera_rays, to_ndc
 
 
 def test_lego_full_resolution(lego_dir):
@@ -65,6 +65,22 @@ def test_fern_loads_with_ndc_and_held_out_views(fern_dir):
     # LLFF's [down, right, back] axes become OpenGL's [right, up, back]: right ~ +x, up ~ +y, back ~ +z, det +1
     assert (poses[:, 0, 0] > 0.95).all() and (poses[:, 1, 1] > 0.95).all() and (poses[:, 2, 2] > 0.95).all()
     assert torch.allclose(torch.det(poses[:, :3, :3]), torch.ones(len(poses)), atol=1e-4)
+
+
+@pytest.mark.parametrize("folder, downscale", [("fern", 24), ("forward_c", 7)])
+def test_the_ndc_box_holds_every_training_ray_from_the_near_plane_to_infinity(fern_dir, captures_dir, folder, downscale):
+    path = fern_dir if folder == "fern" else captures_dir / folder
+    ds = load_dataset(path, downscale, ("train",))
+    train, ndc = ds.split("train"), NdcSpace.from_dict(ds.meta.ndc)
+    lo, hi = torch.tensor(ds.meta.box_min), torch.tensor(ds.meta.box_max)
+    assert lo[2] == -1.0 and hi[2] == 1.0 and (lo[:2] <= -1.0).all() and (hi[:2] >= 1.0).all()
+    escaped = []
+    for i in range(len(train.poses)):
+        origins, directions = to_ndc(*(t.reshape(-1, 3) for t in camera_rays(train.poses[i], train.intrinsics_of(i))), ndc)
+        ends = torch.cat([origins, origins + directions])  # t = 0 (the near plane) and t = 1 (infinity)
+        assert ((ends >= lo - 1e-4) & (ends <= hi + 1e-4)).all()
+        escaped.append(float((ends[:, :2].abs() > 1.0).any(-1).float().mean()))
+    assert max(escaped) > 0.02  # the unit square would have cut these views' edges off
 
 
 def test_demo_scene_is_exact_and_needs_no_files():

@@ -7,10 +7,12 @@ import numpy as np
 import torch
 
 from ..cameras import Intrinsics, focus_point
-from ..rays import NdcSpace
+from ..rays import NdcSpace, rays_from_pixels, to_ndc
 from .base import SceneMeta, camera_angle_ranges
 
 BOUND_FACTOR = 0.75  # the nearest bound is scaled to 1 / 0.75, as in the NeRF code, so NDC's near plane (1) is safe
+NDC_BOX_PAD = 0.05  # the NDC box reaches this much (in NDC units) beyond the training rays' x and y
+BORDER_PIXELS = 64  # pixels along each side of the image whose rays bound a camera's view in NDC
 NEAR_OF_FOCUS = 0.25  # without depth bounds (a transforms.json), the nearest content is taken at this much of the
 #                       distance to the point the cameras look at
 
@@ -53,6 +55,24 @@ def focus_depth(poses: torch.Tensor) -> float:
     return depth
 
 
+def ndc_box(train_poses: torch.Tensor, intrinsics: Intrinsics, ndc: NdcSpace) -> tuple[tuple, tuple]:
+    """The NDC box that holds every training ray from the near plane to infinity: z from -1 to 1, x and y as far as
+    the training cameras' views reach, and NDC_BOX_PAD beyond (DVGO's box for forward-facing scenes). The unit square
+    holds only the average camera's view: a camera turned away from it sees past its sides, and a box of that
+    square would leave the edges of its views empty (on fern, 4-22% of each training photo's rays)."""
+    h, w = intrinsics.height, intrinsics.width
+    along = lambda n: torch.linspace(0.0, n - 1.0, BORDER_PIXELS)  # noqa: E731
+    x = torch.cat([along(w), along(w), torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), w - 1.0)])
+    y = torch.cat([torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), h - 1.0), along(h), along(h)])
+    origins, directions = rays_from_pixels(train_poses[:, None], intrinsics.fx, intrinsics.fy, intrinsics.cx,
+                                           intrinsics.cy, x, y, intrinsics.distortion or None)
+    o, d = to_ndc(origins.reshape(-1, 3), directions.reshape(-1, 3), ndc)
+    ends = torch.cat([o, o + d])[:, :2]  # the near plane (t = 0) and infinity (t = 1)
+    lo = torch.minimum(ends.min(0).values, torch.tensor(-1.0)) - NDC_BOX_PAD
+    hi = torch.maximum(ends.max(0).values, torch.tensor(1.0)) + NDC_BOX_PAD
+    return (round(float(lo[0]), 4), round(float(lo[1]), 4), -1.0), (round(float(hi[0]), 4), round(float(hi[1]), 4), 1.0)
+
+
 def forward_meta(name: str, fmt: str, intrinsics: Intrinsics, bounds: np.ndarray, train_poses: torch.Tensor,
                  extra: dict, source: str) -> SceneMeta:
     """Metadata of a forward-facing scene (bounds already in the scaled frame): NDC space, and an orbit around
@@ -61,10 +81,11 @@ def forward_meta(name: str, fmt: str, intrinsics: Intrinsics, bounds: np.ndarray
     close, infinity = near, float(bounds.max() * 5.0)
     focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
     centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
+    ndc = NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0)
+    box_min, box_max = ndc_box(train_poses, intrinsics, ndc)
     return SceneMeta(
         name=name, format=fmt, near=near, far=far, intrinsics=intrinsics, background=(0.0, 0.0, 0.0),
-        box_min=(-1.0, -1.0, -1.0), box_max=(1.0, 1.0, 1.0),
-        ndc=NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0).to_dict(),
+        box_min=box_min, box_max=box_max, ndc=ndc.to_dict(),
         orbit_center=centre, orbit_up=up, orbit_radius=float(focus),
         **camera_angle_ranges(train_poses, centre, up, pad=2.0), source=source, extra=extra, kind="forward",
     )

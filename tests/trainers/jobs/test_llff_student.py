@@ -29,8 +29,9 @@ def test_a_grid_student_distils_finetunes_and_evaluates_on_fern(fern_dir, tmp_pa
     scene = load_scene(out)
     config = scene.build_student().config
     assert config.encoding == "grid" and config.ndc is not None and scene.student["stage"] == "finetuned"
-    for low, high in zip(config.box_min, config.box_max):  # the teacher's occupied box, in NDC space
-        assert -1.0 - 1e-6 <= low < high <= 1.0 + 1e-6
+    meta = scene.meta  # the teacher's occupied box, in NDC space, within the scene's
+    for low, high, lowest, highest in zip(config.box_min, config.box_max, meta.box_min, meta.box_max):
+        assert lowest - 1e-6 <= low < high <= highest + 1e-6
     records = [json.loads(line) for line in (out.parent / "scene.metrics.jsonl").read_text().splitlines()]
     distill = [r for r in records if r["stage"] == "distill"]
     first = next(r["psnr"] for r in distill if r["kind"] == "progress")
