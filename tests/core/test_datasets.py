@@ -68,7 +68,7 @@ def test_fern_loads_with_ndc_and_held_out_views(fern_dir):
 
 
 @pytest.mark.parametrize("folder, downscale", [("fern", 24), ("forward_c", 7)])
-def test_the_ndc_box_holds_every_training_ray_from_the_near_plane_to_infinity(fern_dir, captures_dir, folder, downscale):
+def test_the_ndc_box_holds_every_training_ray_from_near_to_infinity(fern_dir, captures_dir, folder, downscale):
     path = fern_dir if folder == "fern" else captures_dir / folder
     ds = load_dataset(path, downscale, ("train",))
     train, ndc = ds.split("train"), NdcSpace.from_dict(ds.meta.ndc)
@@ -76,7 +76,8 @@ def test_the_ndc_box_holds_every_training_ray_from_the_near_plane_to_infinity(fe
     assert lo[2] == -1.0 and hi[2] == 1.0 and (lo[:2] <= -1.0).all() and (hi[:2] >= 1.0).all()
     escaped = []
     for i in range(len(train.poses)):
-        origins, directions = to_ndc(*(t.reshape(-1, 3) for t in camera_rays(train.poses[i], train.intrinsics_of(i))), ndc)
+        rays = camera_rays(train.poses[i], train.intrinsics_of(i))
+        origins, directions = to_ndc(*(t.reshape(-1, 3) for t in rays), ndc)
         ends = torch.cat([origins, origins + directions])  # t = 0 (the near plane) and t = 1 (infinity)
         assert ((ends >= lo - 1e-4) & (ends <= hi + 1e-4)).all()
         escaped.append(float((ends[:, :2].abs() > 1.0).any(-1).float().mean()))
