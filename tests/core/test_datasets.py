@@ -13,6 +13,7 @@ from r2l_viewer.core.cameras import Intrinsics, spherical_pose
 from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.datasets import DatasetError, load_dataset, render_demo_view
 from r2l_viewer.core.datasets.demo import BOUNDING_RADIUS, BOXES, SPHERES, render_demo_views
+from r2l_viewer.core.datasets.forward_facing import NDC_BOX_PAD, ndc_box
 from r2l_viewer.core.rays import NdcSpace, camera_rays, to_ndc
 
 
@@ -292,3 +293,14 @@ def test_llff_with_wrong_image_count(tmp_path):
     with pytest.raises(DatasetError) as e:
         load_dataset(scene, 2)
     assert "images_2: 9 images but poses_bounds.npy has 10 poses" in _message(e)
+
+
+def test_the_ndc_box_takes_each_training_cameras_own_field_of_view():
+    camera = Intrinsics.from_focal(40, 60, 60.0)
+    wide = Intrinsics.from_focal(40, 60, 30.0)  # half the focal length: twice the tangent at the image's edge
+    poses, ndc = torch.eye(4).repeat(2, 1, 1), NdcSpace(40, 60, 60.0, 1.0)
+    narrow_box = ndc_box(poses, [camera, camera], ndc)
+    wide_box = ndc_box(poses, [camera, wide], ndc)
+    assert narrow_box[1][0] == pytest.approx(1.0 + NDC_BOX_PAD, abs=0.02)  # the camera NDC is made for: the unit square
+    assert wide_box[1][0] == pytest.approx(2.0 + NDC_BOX_PAD, abs=0.05)
+    assert wide_box[0][0] == pytest.approx(-2.0 - NDC_BOX_PAD, abs=0.05) and wide_box[0][2] == -1.0

@@ -55,34 +55,44 @@ def focus_depth(poses: torch.Tensor) -> float:
     return depth
 
 
-def ndc_box(train_poses: torch.Tensor, intrinsics: Intrinsics, ndc: NdcSpace) -> tuple[tuple, tuple]:
+def ndc_box(train_poses: torch.Tensor, cameras: list[Intrinsics], ndc: NdcSpace) -> tuple[tuple, tuple]:
     """The NDC box that holds every training ray from the near plane to infinity: z from -1 to 1, x and y as far as
-    the training cameras' views reach, and NDC_BOX_PAD beyond (DVGO's box for forward-facing scenes). The unit square
-    holds only the average camera's view: a camera turned away from it sees past its sides, and a box of that
-    square would leave the edges of its views empty (on fern, 4-22% of each training photo's rays)."""
-    h, w = intrinsics.height, intrinsics.width
-    along = lambda n: torch.linspace(0.0, n - 1.0, BORDER_PIXELS)  # noqa: E731
-    x = torch.cat([along(w), along(w), torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), w - 1.0)])
-    y = torch.cat([torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), h - 1.0), along(h), along(h)])
-    origins, directions = rays_from_pixels(train_poses[:, None], intrinsics.fx, intrinsics.fy, intrinsics.cx,
-                                           intrinsics.cy, x, y, intrinsics.distortion or None)
-    o, d = to_ndc(origins.reshape(-1, 3), directions.reshape(-1, 3), ndc)
-    ends = torch.cat([o, o + d])[:, :2]  # the near plane (t = 0) and infinity (t = 1)
-    lo = torch.minimum(ends.min(0).values, torch.tensor(-1.0)) - NDC_BOX_PAD
-    hi = torch.maximum(ends.max(0).values, torch.tensor(1.0)) + NDC_BOX_PAD
+    the training cameras' views reach (each pose [N, 4, 4] with its own intrinsics, `cameras` [N]), and NDC_BOX_PAD
+    beyond (DVGO's box for forward-facing scenes). The unit square holds only the average camera's view: a camera
+    turned away from it sees past its sides, and a box of that square would leave the edges of its views empty (on
+    fern, 4-22% of each training photo's rays)."""
+    lo, hi = torch.full((2,), -1.0), torch.full((2,), 1.0)
+    for pose, camera in zip(train_poses, cameras):
+        ends = border_ray_ends(pose, camera, ndc)
+        lo, hi = torch.minimum(lo, ends.min(0).values), torch.maximum(hi, ends.max(0).values)
+    lo, hi = lo - NDC_BOX_PAD, hi + NDC_BOX_PAD
     return (round(float(lo[0]), 4), round(float(lo[1]), 4), -1.0), (round(float(hi[0]), 4), round(float(hi[1]), 4), 1.0)
 
 
+def border_ray_ends(pose: torch.Tensor, camera: Intrinsics, ndc: NdcSpace) -> torch.Tensor:
+    """NDC x and y [4 * BORDER_PIXELS * 2, 2] where rays through a camera's image border meet the near plane (t = 0)
+    and infinity (t = 1)."""
+    h, w = camera.height, camera.width
+    along = lambda n: torch.linspace(0.0, n - 1.0, BORDER_PIXELS)  # noqa: E731
+    x = torch.cat([along(w), along(w), torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), w - 1.0)])
+    y = torch.cat([torch.zeros(BORDER_PIXELS), torch.full((BORDER_PIXELS,), h - 1.0), along(h), along(h)])
+    origins, directions = rays_from_pixels(pose, camera.fx, camera.fy, camera.cx, camera.cy, x, y,
+                                           camera.distortion or None)
+    o, d = to_ndc(origins, directions, ndc)
+    return torch.cat([o, o + d])[:, :2]
+
+
 def forward_meta(name: str, fmt: str, intrinsics: Intrinsics, bounds: np.ndarray, train_poses: torch.Tensor,
-                 extra: dict, source: str) -> SceneMeta:
-    """Metadata of a forward-facing scene (bounds already in the scaled frame): NDC space, and an orbit around
-    where the cameras look."""
+                 extra: dict, source: str, train_cameras: list[Intrinsics] | None = None) -> SceneMeta:
+    """Metadata of a forward-facing scene (bounds already in the scaled frame): NDC space, its box (from each
+    training camera's own intrinsics, `train_cameras`, else `intrinsics` for all), and an orbit around where the
+    cameras look."""
     near, far = float(bounds.min() * 0.9), float(bounds.max())
     close, infinity = near, float(bounds.max() * 5.0)
     focus = 1.0 / ((1.0 - 0.75) / close + 0.75 / infinity)
     centre, up = (0.0, 0.0, -round(focus, 6)), (0.0, 1.0, 0.0)
     ndc = NdcSpace(intrinsics.height, intrinsics.width, intrinsics.focal, 1.0)
-    box_min, box_max = ndc_box(train_poses, intrinsics, ndc)
+    box_min, box_max = ndc_box(train_poses, train_cameras or [intrinsics] * len(train_poses), ndc)
     return SceneMeta(
         name=name, format=fmt, near=near, far=far, intrinsics=intrinsics, background=(0.0, 0.0, 0.0),
         box_min=box_min, box_max=box_max, ndc=ndc.to_dict(),

@@ -204,7 +204,7 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
     where = str(Path(source).resolve())
     background = _background(images[train], alphas)
     if chosen == "forward":
-        poses, meta = _forward_scene(path, poses, cameras[train[0]], train, extra, where)
+        poses, meta = _forward_scene(path, poses, cameras, train, extra, where)
     elif chosen == "unbounded":
         up = Z_UP if orientation == "up" else None
         meta = unbounded_meta(path.parent.name, "nerfstudio", cameras[train[0]], poses, background, extra, where, up)
@@ -222,7 +222,7 @@ def load_nerfstudio(source: str | Path, downscale: int | None = None, splits=SPL
     return Dataset(meta, loaded)
 
 
-def _forward_scene(path: Path, poses: torch.Tensor, camera, train: list[int], extra: dict, source: str):
+def _forward_scene(path: Path, poses: torch.Tensor, cameras: list, train: list[int], extra: dict, source: str):
     """A forward-facing capture in the frame NDC needs: the nearest content (taken at a quarter of the distance to
     where the cameras look, a transforms.json having no depth bounds) at 1 / 0.75, recentred on the average pose.
     The world transform in `extra` is updated to map the file's world into that frame."""
@@ -242,7 +242,8 @@ def _forward_scene(path: Path, poses: torch.Tensor, camera, train: list[int], ex
     extra["world_transform"] = torch.cat([rotation, translation[:, None]], dim=1).tolist()
     extra["world_scale"] = total_scale
     bounds = np.array([near, depth]) * scale
-    return framed, forward_meta(path.parent.name, "nerfstudio", camera, bounds, framed[train], extra, source)
+    return framed, forward_meta(path.parent.name, "nerfstudio", cameras[train[0]], bounds, framed[train], extra, source,
+                                [cameras[i] for i in train])
 
 
 def _split(images, alphas, poses, cameras, frames, index: list[int]) -> Split:
