@@ -100,18 +100,22 @@ class FastStudent:
         """ReLU(head(...)) from the planes' read coordinates [3, P, N, 2] and the points in the unit cube [P, N, 3]
         (read only by feature volumes; None without them)."""
         grids = self.student.grids
-        h = self.head_bias.expand(n, -1).contiguous()
+        h = None  # the first level's product starts from the bias (no [N, W] copy of it)
         for plane, weight in zip(self.planes, self.plane_weights):  # read: [3, C, P, N]
             read = F.grid_sample(plane, coords, mode="bilinear", padding_mode="zeros", align_corners=True)
             if grids.combine == "product":
                 read = read[0].mul_(read[1]).mul_(read[2])  # [C, P, N]
-            h.addmm_(read.view(-1, n).t(), weight)
+            h = self.add_level(h, read.view(-1, n).t(), weight)
         for volume, weight in zip(grids.volumes, self.volume_weights):  # read: [1, C, 1, P, N]
             p = by_point.shape[0]
             read = F.grid_sample(volume, by_point.reshape(1, 1, p, n, 3), mode="bilinear", padding_mode="zeros",
                                  align_corners=True)
-            h.addmm_(read.view(-1, n).t(), weight)
-        return h.relu_()
+            h = self.add_level(h, read.view(-1, n).t(), weight)
+        return (self.head_bias.expand(n, -1).clone() if h is None else h).relu_()
+
+    def add_level(self, h: torch.Tensor | None, features: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """h + features @ weight, in place; the head's bias + features @ weight for the first level (h None)."""
+        return torch.addmm(self.head_bias, features, weight) if h is None else h.addmm_(features, weight)
 
     def ray_head(self, rays: torch.Tensor) -> torch.Tensor:
         """ReLU(head(...)) of rays [N, 8] = (a, b, near, far) of `Student.unit_rays` and `ray_span`: the points
@@ -159,10 +163,11 @@ class FastStudent:
 
     def network(self, h: torch.Tensor) -> torch.Tensor:
         """The sigmoid outputs [N, 3 or 4] from the head's activations h [N, W]: the residual body and the tail."""
-        y = h.clone()
-        for weight1, bias1, weight2 in self.blocks:
-            y.addmm_(torch.addmm(bias1, y, weight1).relu_(), weight2)
-        y.add_(h)
+        y = h
+        for weight1, bias1, weight2 in self.blocks:  # the first block's sum is a new tensor: h is kept, not copied
+            inner = torch.addmm(bias1, y, weight1).relu_()
+            y = torch.addmm(y, inner, weight2) if y is h else y.addmm_(inner, weight2)
+        y = y + h if y is h else y.add_(h)
         return torch.addmm(self.tail[1], y, self.tail[0]).sigmoid_()
 
 
