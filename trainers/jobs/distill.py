@@ -165,7 +165,7 @@ class Distill(StudentJob):
             )
         return store.views()
 
-    def learning_rate(self, step: int) -> float:
+    def scheduled_rate(self, step: int) -> float:
         cfg = self.config
         return warmup_then_decay(step, cfg.lr, cfg.warmup_steps, cfg.warmup_lr, cfg.decay_steps)
 

@@ -82,7 +82,7 @@ class Finetune(StudentJob):
         model = scene.build_teacher(self.device) if by_teacher else copy.deepcopy(self.student).eval()
         self.source.depth_maps = depth_maps(model, self.source, self.device, self.ctx.stop)
 
-    def learning_rate(self, step: int) -> float:
+    def scheduled_rate(self, step: int) -> float:
         return self.config.lr
 
     def validate(self, step: int):

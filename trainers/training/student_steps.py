@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from abc import abstractmethod
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -13,6 +14,7 @@ from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
 from trainers.training.adam import adam
+from trainers.training.gradient_guard import GradientGuard
 from trainers.events import small_preview
 from trainers.training.loop import TrainingJob
 from trainers.training.ray_streams import RayStream, make_streams, per_stream, saved_streams, stream_count
@@ -130,6 +132,7 @@ class StudentJob(TrainingJob):
                                                         n == len(parts) - 1)
             total += colour_loss
             errors[k].append(error.detach())
+        self.note_outlier(step, self.guard(self.student.parameters()))
         self.optimizer.step()
         hard_fraction = getattr(cfg, "hard_fraction", 0.0)
         for stream, (fresh, _), stream_errors in zip(self.streams, draws, errors):
@@ -139,6 +142,35 @@ class StudentJob(TrainingJob):
         if ranks.active:
             total = ranks.sum([total])[0] / ranks.world
         return total, rays * ranks.world
+
+    @property
+    def guard(self) -> GradientGuard:
+        """This run's outlier guard (`outlier_limit` of the job's config)."""
+        if getattr(self, "_guard", None) is None:
+            self._guard = GradientGuard(self.config.outlier_limit)
+        return self._guard
+
+    def note_outlier(self, step: int, ratio: float | None) -> None:
+        """A log line for a step whose gradient the guard scaled down."""
+        if ratio is None:
+            return
+        flag = f"--{self.stage}.outlier_limit"
+        self._notes = getattr(self, "_notes", []) + [
+            f"step {step + 1}: its gradient was {ratio:.1f}x the running average, over the limit of "
+            f"{self.guard.limit:g}x: scaled down, the learning rate now {self.guard.rate_factor:g}x the schedule's "
+            f"(a loss spike was starting; {flag} sets the limit, 0 turns the guard off)"]
+
+    @abstractmethod
+    def scheduled_rate(self, step: int) -> float:
+        """The learning rate the job's schedule gives step `step`."""
+
+    def learning_rate(self, step: int) -> float:
+        """The schedule's rate at `step`, times the guard's factor (1 until it met an outlier)."""
+        return self.scheduled_rate(step) * self.guard.rate_factor
+
+    def pending_logs(self) -> list[str]:
+        notes, self._notes = getattr(self, "_notes", []), []
+        return notes
 
     def _micro_batches(self, batches: list[RayBatch]) -> list[tuple[int, RayBatch]]:
         """(stream position, rays) of each forward/backward: every stream's batch in micro-batches, in order."""
@@ -208,6 +240,7 @@ class StudentJob(TrainingJob):
 
     def resume_student_state(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+        self.guard.load_state_dict(state.get("gradient_guard"))  # (none in states saved before the guard)
 
     def student_state(self, step: int) -> dict | None:
         """The resume state, with every rank's ray streams (a collective); None on ranks other than 0."""
@@ -219,6 +252,7 @@ class StudentJob(TrainingJob):
             "model": model_entry(self.student),
             "optimizer": self.optimizer.state_dict(),
             "pool": streams[0]["pool"],
+            "gradient_guard": self.guard.state_dict(),
         }
         if len(streams) > 1:
             state["streams"] = streams

@@ -1,0 +1,70 @@
+"""A real distillation meets an outlier gradient: the guard scales it down, says so, and halves the learning rate
+for the rest of the run (and for a resumed run)."""
+
+import dataclasses
+
+from trainers.events import DONE, LOG, PROGRESS
+from trainers.jobs.pipeline import run_job
+from trainers.training.schedule import warmup_then_decay
+from trainers.training.student_steps import StudentJob
+from trainers.storage.workspace import Workspace
+
+from tests.trainers.conftest import context, scene_and_preset
+
+OUTLIER_STEP = 130  # after the guard's 100 steps of history
+
+
+def with_an_outlier_at(monkeypatch, at_step: int, factor: float = 1000.0) -> None:
+    """Every distillation in this test gets one step whose gradients are `factor` times their own size."""
+    original = StudentJob._forward_backward
+
+    def forward_backward(self, model, part, generator, rays, last):
+        result = original(self, model, part, generator, rays, last)
+        if self.current_step == at_step and last:
+            for param in self.student.parameters():
+                param.grad.mul_(factor)
+        return result
+
+    monkeypatch.setattr(StudentJob, "_forward_backward", forward_backward)
+
+
+def scheduled(cfg, step: int) -> float:
+    return warmup_then_decay(step, cfg.lr, cfg.warmup_steps, cfg.warmup_lr, cfg.decay_steps)
+
+
+def test_an_outlier_gradient_is_scaled_down_and_halves_the_learning_rate(taught_scene, tmp_path, monkeypatch):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    with_an_outlier_at(monkeypatch, OUTLIER_STEP)
+    events = list(run_job("distill", preset, context(folder)))
+    assert events[-1].kind == DONE
+    notes = [e for e in events if e.kind == LOG and "its gradient was" in e.message]
+    assert len(notes) == 1 and notes[0].step == OUTLIER_STEP + 1
+    assert "over the limit of 4x: scaled down, the learning rate now 0.5x the schedule's" in notes[0].message
+    assert "--distill.outlier_limit" in notes[0].message
+    cfg, last = preset.distill, [e for e in events if e.kind == PROGRESS][-1]
+    assert abs(last.lr - 0.5 * scheduled(cfg, last.step - 1)) < 1e-9
+
+
+def test_with_the_guard_off_the_outlier_goes_through_unnoticed(taught_scene, tmp_path, monkeypatch):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    preset.distill = dataclasses.replace(preset.distill, outlier_limit=0.0)
+    with_an_outlier_at(monkeypatch, OUTLIER_STEP)
+    events = list(run_job("distill", preset, context(folder)))
+    assert not [e for e in events if e.kind == LOG and "its gradient was" in e.message]
+    last = [e for e in events if e.kind == PROGRESS][-1]
+    assert abs(last.lr - scheduled(preset.distill, last.step - 1)) < 1e-9
+
+
+def test_a_resumed_run_keeps_the_halved_rate(taught_scene, tmp_path, monkeypatch):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    with_an_outlier_at(monkeypatch, OUTLIER_STEP)
+    ctx = context(folder)
+    for event in run_job("distill", preset, ctx):
+        if event.kind == PROGRESS and event.step > OUTLIER_STEP + 5:
+            ctx.stop.set()  # Ctrl-C after the outlier
+    state = Workspace(folder / "scene.ckpt").load_state("distill")
+    assert state["gradient_guard"]["rate_factor"] == 0.5 and state["gradient_guard"]["outliers"] == 1
+    events = list(run_job("distill", preset, context(folder, resume=True)))
+    assert events[-1].kind == DONE
+    last = [e for e in events if e.kind == PROGRESS][-1]
+    assert abs(last.lr - 0.5 * scheduled(preset.distill, last.step - 1)) < 1e-9
