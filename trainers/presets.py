@@ -43,6 +43,11 @@ TINY_SETTLE_DB = 0.1
 # lifted forward_c's teacher 0.47 dB and fruit's 0.38 dB (fruit's 4 validation photos: -0.27 dB; docs/BENCHMARKS.md,
 # "The distortion loss"). The weight is mip-NeRF 360's, not chosen on these captures.
 GRID_DISTORTION = 0.01
+# A student step whose gradient norm exceeds 4x its running average is scaled down to it and halves the learning
+# rate from then on (trainers/training/gradient_guard.py): a 52,797-step lego distillation spiked at step 6224
+# without it (docs/BENCHMARKS.md, "The learning curve"); ordinary steps there stayed under 1.5x. The paper preset
+# keeps the paper's training as it was.
+OUTLIER_LIMIT = 4.0
 
 
 def _tiny() -> Preset:
@@ -66,8 +71,9 @@ def _tiny() -> Preset:
             warmup_lr=4e-4,
             decay_steps=TINY_DISTILL_STEPS,
             hard_rays=512,
+            outlier_limit=OUTLIER_LIMIT,
         ),
-        finetune=FinetuneConfig(steps=1000, batch_rays=4096, lr=5e-5, val_every=100),
+        finetune=FinetuneConfig(steps=1000, batch_rays=4096, lr=5e-5, val_every=100, outlier_limit=OUTLIER_LIMIT),
     )
 
 
@@ -94,11 +100,12 @@ def _standard() -> Preset:
             grid_lr=2e-2,
             decay_steps=60000,
             hard_rays=8192,
+            outlier_limit=OUTLIER_LIMIT,
             points_in_box=True,
             val_every=2000,
             save_every=5000,
         ),
-        finetune=FinetuneConfig(steps=1000, batch_rays=16384, lr=1e-4, grid_lr=2e-3),
+        finetune=FinetuneConfig(steps=1000, batch_rays=16384, lr=1e-4, grid_lr=2e-3, outlier_limit=OUTLIER_LIMIT),
     )
 
 

@@ -42,7 +42,7 @@ class GradientGuard:
         grads = [p.grad for p in parameters if p.grad is not None]
         norm = gradient_norm(grads)
         if not grads or not math.isfinite(norm):
-            return None  # (non-finite values are the damage checks' concern, not an outlier to scale)
+            return None  # (a non-finite norm is no measure of size: the guard judges finite ones only)
         previous = self.average
         outlier = bool(previous) and self.steps >= WARMUP_STEPS and norm > self.limit * previous
         counted = self.limit * previous if outlier else norm

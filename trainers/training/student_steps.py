@@ -56,6 +56,7 @@ class StudentJob(TrainingJob):
     colour."""
 
     stage_name = "distilled"
+    free_on_resume = ("outlier_limit",)  # the guard may be turned on or off for the rest of an interrupted run
     teacher_renders: list[torch.Tensor] | None = None
     teacher_depths: list[torch.Tensor] | None = None
     _parallel = None  # the student wrapped in DistributedDataParallel (several ranks only)

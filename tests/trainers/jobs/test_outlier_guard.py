@@ -4,7 +4,13 @@ for the rest of the run (and for a resumed run)."""
 import dataclasses
 
 from trainers.events import DONE, LOG, PROGRESS
+from r2l_viewer.core.config import to_dict
+from trainers.configs import DistillConfig
+from trainers.jobs.distill import Distill
+from trainers.jobs.finetune import Finetune
 from trainers.jobs.pipeline import run_job
+from trainers.storage.resume import resumed_config
+from trainers.presets import get_preset
 from trainers.training.schedule import warmup_then_decay
 from trainers.training.student_steps import StudentJob
 from trainers.storage.workspace import Workspace
@@ -45,11 +51,18 @@ def test_an_outlier_gradient_is_scaled_down_and_halves_the_learning_rate(taught_
     assert abs(last.lr - 0.5 * scheduled(cfg, last.step - 1)) < 1e-9
 
 
+def test_the_tiny_and_standard_presets_guard_their_students():
+    for name in ("tiny", "standard"):
+        preset = get_preset(name)
+        assert preset.distill.outlier_limit == 4.0 and preset.finetune.outlier_limit == 4.0
+
+
 def test_with_the_guard_off_the_outlier_goes_through_unnoticed(taught_scene, tmp_path, monkeypatch):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
     preset.distill = dataclasses.replace(preset.distill, outlier_limit=0.0)
     with_an_outlier_at(monkeypatch, OUTLIER_STEP)
     events = list(run_job("distill", preset, context(folder)))
+    assert events[-1].kind == DONE
     assert not [e for e in events if e.kind == LOG and "its gradient was" in e.message]
     last = [e for e in events if e.kind == PROGRESS][-1]
     assert abs(last.lr - scheduled(preset.distill, last.step - 1)) < 1e-9
@@ -58,6 +71,7 @@ def test_with_the_guard_off_the_outlier_goes_through_unnoticed(taught_scene, tmp
 def test_a_resumed_run_keeps_the_halved_rate(taught_scene, tmp_path, monkeypatch):
     folder, preset = scene_and_preset(taught_scene, tmp_path)
     with_an_outlier_at(monkeypatch, OUTLIER_STEP)
+    monkeypatch.setattr("trainers.training.loop.REPORT_SECONDS", -1.0)  # a progress event after every step
     ctx = context(folder)
     for event in run_job("distill", preset, ctx):
         if event.kind == PROGRESS and event.step > OUTLIER_STEP + 5:
@@ -68,3 +82,13 @@ def test_a_resumed_run_keeps_the_halved_rate(taught_scene, tmp_path, monkeypatch
     assert events[-1].kind == DONE
     last = [e for e in events if e.kind == PROGRESS][-1]
     assert abs(last.lr - 0.5 * scheduled(preset.distill, last.step - 1)) < 1e-9
+
+
+def test_a_run_saved_before_the_guard_resumes_without_it_unless_asked():
+    saved = to_dict(DistillConfig(steps=77))
+    del saved["outlier_limit"]  # an interrupted run saved before the guard existed
+    preset = DistillConfig(steps=77, outlier_limit=4.0)
+    assert resumed_config("distill", preset, saved, frozenset(), Distill.free_on_resume).outlier_limit == 0.0
+    asked = frozenset({"distill.outlier_limit"})
+    assert resumed_config("distill", preset, saved, asked, Distill.free_on_resume).outlier_limit == 4.0
+    assert "outlier_limit" in Finetune.free_on_resume
