@@ -3,17 +3,17 @@ for the rest of the run (and for a resumed run)."""
 
 import dataclasses
 
-from trainers.events import DONE, LOG, PROGRESS
 from r2l_viewer.core.config import to_dict
 from trainers.configs import DistillConfig
+from trainers.events import DONE, LOG, PROGRESS
 from trainers.jobs.distill import Distill
 from trainers.jobs.finetune import Finetune
 from trainers.jobs.pipeline import run_job
-from trainers.storage.resume import resumed_config
 from trainers.presets import get_preset
+from trainers.storage.resume import resumed_config
+from trainers.storage.workspace import Workspace
 from trainers.training.schedule import warmup_then_decay
 from trainers.training.student_steps import StudentJob
-from trainers.storage.workspace import Workspace
 
 from tests.trainers.conftest import context, scene_and_preset
 
