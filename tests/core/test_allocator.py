@@ -15,19 +15,19 @@ applied = reuse_large_blocks() if sys.argv[1] == "on" else False
 block = 64 * 1024 * 1024  # 64 M floats, 256 MB: past glibc's largest threshold for mapping blocks afresh
 pages = 2 * block * 4 / resource.getpagesize()
 shares = []
-for step in range(8):  # like a training step: two large temporaries, made and freed
+for step in range(16):  # like a training step: two large temporaries, made and freed
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     x = torch.zeros(block)
     y = x + 1
     del x, y
     shares.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / pages)
-print(int(applied), max(shares[-2:]))
+print(int(applied), max(shares[-4:]))
 """
 ALLOCATOR_VARIABLES = ("LD_PRELOAD", "GLIBC_TUNABLES", "THP_MEM_ALLOC_ENABLE")  # and every MALLOC_* setting
 
 
 def faults_per_page(mode: str) -> tuple[bool, float]:
-    """Whether the setting applied, and the page faults per page of the last two steps' blocks, in a process with
+    """Whether the setting applied, and the page faults per page of the last four of 16 steps' blocks, in a process with
     glibc's own defaults (no preloaded allocator, no malloc settings from the environment)."""
     env = {k: v for k, v in os.environ.items() if k not in ALLOCATOR_VARIABLES and not k.startswith("MALLOC_")}
     out = subprocess.run([sys.executable, "-c", STEPS, mode], capture_output=True, text=True, check=True,
@@ -43,4 +43,6 @@ def test_steps_of_large_temporaries_settle_into_reusing_the_heap():
         pytest.skip("this C library does not map large blocks afresh: nothing to reuse")
     applied, share = faults_per_page("on")
     assert applied
-    assert share < 0.05  # the heap settles within a few steps (glibc here: from the fifth), where every page faulted
+    # the heap settles within a few steps, where every page faulted before: glibc here from the 3rd to the 7th step,
+    # depending on where the blocks land (one CI run had not settled by the 8th, hence 16 steps and the last four)
+    assert share < 0.05
