@@ -12,9 +12,12 @@ APPEARANCE = ("auto", "on", "off")
 DEPTH_WEIGHT = 0.3
 DEPTH_WEIGHT_HELP = ("for a student with depth: weight of its depth loss beside the colour loss (squared error, "
                      "depths as fractions of near..far) against the teacher's depth")
+# ordinary steps' gradients reached 1.5x their running average on lego: a lower limit would act on ordinary steps
+# and halve the learning rate again and again
+MIN_OUTLIER_LIMIT = 2.0
 OUTLIER_LIMIT_HELP = ("a step whose gradient norm exceeds this many times its running average is scaled down to "
                       "it and halves the learning rate from then on: the start of a loss spike, which otherwise "
-                      "takes thousands of steps to recover from (0: off; tiny and standard use 4)")
+                      "takes thousands of steps to recover from (0: off, else at least 2; tiny and standard use 4)")
 
 
 @dataclass
@@ -87,7 +90,7 @@ class DistillConfig:
     depth_weight: float = param(DEPTH_WEIGHT, DEPTH_WEIGHT_HELP + " in the pseudo data", min=0.0)
     hard_fraction: float = param(0.2, "share of each batch (its worst rays) kept in the hard-example pool", min=0.0, max=1.0)
     hard_rays: int = param(1024, "hard-example rays appended to each batch (0: mining off)", min=0)
-    outlier_limit: float = param(0.0, OUTLIER_LIMIT_HELP, min=0.0)
+    outlier_limit: float = param(0.0, OUTLIER_LIMIT_HELP, min=MIN_OUTLIER_LIMIT, off=0.0)
     ray_streams: int = param(0, "random ray streams the batch is split into, each seeded from the seed and its number, "
                              "with its own hard-example pool (0: one per torchrun rank, 1 without torchrun); a run "
                              "draws the same rays on any number of ranks that divides it", min=0, max=4096)
@@ -118,7 +121,7 @@ class FinetuneConfig:
                            max=10.0)
     depth_weight: float = param(DEPTH_WEIGHT, DEPTH_WEIGHT_HELP + ", rendered once for the training views (real "
                                 "images have none; this keeps the depth from drifting)", min=0.0)
-    outlier_limit: float = param(0.0, OUTLIER_LIMIT_HELP, min=0.0)
+    outlier_limit: float = param(0.0, OUTLIER_LIMIT_HELP, min=MIN_OUTLIER_LIMIT, off=0.0)
     precision: str = param("auto", "matrix products in bf16 (auto: on CUDA) or fp32 (auto: on a CPU)",
                            choices=("auto", "fp32", "bf16"))
     val_every: int = param(100, "steps between validation; the best step is kept", min=1)

@@ -18,16 +18,17 @@ class ConfigError(UserError):
 
 def param(
     default: Any, help: str, *, min: float | None = None, max: float | None = None, choices=None, gui: bool = False,
-    scene: bool = False, length: int | None = None, order: str | None = None,
+    scene: bool = False, length: int | None = None, order: str | None = None, off: float | None = None,
 ):
     """A dataclass field with its documentation (`help`), optional bounds and choices, used by the CLI and the GUI.
 
     `gui=True` marks the settings the app's train panel shows; `scene=True` marks values a job takes from the
     scene (bounds, box), which are not offered as command-line flags. For tuples of numbers, `min`/`max` bound
     every value, `length` fixes how many there are and `order` ("<=" or "<") how each compares with the next.
+    `off` is a value that turns the setting off and is allowed outside the bounds (a limit: 0, or at least 2).
     """
     meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None, "gui": gui,
-            "scene": scene, "length": length, "order": order}
+            "scene": scene, "length": length, "order": order, "off": off}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     if is_dataclass(default):
@@ -61,8 +62,12 @@ def validate(config, name: str | None = None) -> None:
 
 
 def _check_bounds(label: str, value, meta: dict) -> None:
+    off = meta.get("off")
+    if off is not None and value == off:
+        return
     if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"{label} = {value} is below its minimum {meta['min']}")
+        turns_off = f" ({off:g} turns it off)" if off is not None else ""
+        raise ConfigError(f"{label} = {value} is below its minimum {meta['min']}{turns_off}")
     if meta.get("max") is not None and value > meta["max"]:
         raise ConfigError(f"{label} = {value} is above its maximum {meta['max']}")
 

@@ -25,11 +25,13 @@ class GradientGuard:
     """`guard(parameters)` after the backward pass, before the optimiser's step. When the step's gradient norm
     exceeds `limit` x the running average of earlier steps', it scales the gradients down to that, halves
     `rate_factor` (the learning rate's multiplier from then on; once per BACKOFF_GAP steps), and returns the ratio;
-    else it returns None (off, warming up, or within the limit). Under torchrun the gradients are already averaged
+    else it returns None (off, warming up, or within the limit). It judges no step before `warmup_steps` steps of
+    history (at least WARMUP_STEPS; a job passes its learning-rate warm-up's length when that is longer). Under torchrun the gradients are already averaged
     over the ranks, so every rank takes the same decision."""
 
-    def __init__(self, limit: float):
+    def __init__(self, limit: float, warmup_steps: int = WARMUP_STEPS):
         self.limit = float(limit)
+        self.warmup_steps = warmup_steps
         self.average: float | None = None
         self.steps = 0
         self.outliers = 0
@@ -44,7 +46,7 @@ class GradientGuard:
         if not grads or not math.isfinite(norm):
             return None  # (a non-finite norm is no measure of size: the guard judges finite ones only)
         previous = self.average
-        outlier = bool(previous) and self.steps >= WARMUP_STEPS and norm > self.limit * previous
+        outlier = bool(previous) and self.steps >= self.warmup_steps and norm > self.limit * previous
         counted = self.limit * previous if outlier else norm
         self.average = counted if previous is None else AVERAGE_DECAY * previous + (1 - AVERAGE_DECAY) * counted
         self.steps += 1
@@ -57,6 +59,12 @@ class GradientGuard:
             self.rate_factor *= BACKOFF
             self.last_backoff = self.steps
         return norm / previous
+
+    @property
+    def learning_rate_factor(self) -> float:
+        """The learning rate's factor: `rate_factor` while the guard is on, 1 when it is off (limit 0), even after
+        halvings made while it was on."""
+        return self.rate_factor if self.limit else 1.0
 
     def state_dict(self) -> dict:
         return {"average": self.average, "steps": self.steps, "outliers": self.outliers,

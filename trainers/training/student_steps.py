@@ -14,7 +14,7 @@ from r2l_viewer.core.precision import autocast
 from r2l_viewer.core.render import RenderInterrupted, render_image
 
 from trainers.training.adam import adam
-from trainers.training.gradient_guard import GradientGuard
+from trainers.training.gradient_guard import WARMUP_STEPS, GradientGuard
 from trainers.events import small_preview
 from trainers.training.loop import TrainingJob
 from trainers.training.ray_streams import RayStream, make_streams, per_stream, saved_streams, stream_count
@@ -146,9 +146,12 @@ class StudentJob(TrainingJob):
 
     @property
     def guard(self) -> GradientGuard:
-        """This run's outlier guard (`outlier_limit` of the job's config)."""
+        """This run's outlier guard (`outlier_limit` of the job's config, read at each use: a resumed run may set
+        another); it judges no step during the learning rate's warm-up."""
         if getattr(self, "_guard", None) is None:
-            self._guard = GradientGuard(self.config.outlier_limit)
+            warmup = max(WARMUP_STEPS, getattr(self.config, "warmup_steps", 0))
+            self._guard = GradientGuard(self.config.outlier_limit, warmup)
+        self._guard.limit = float(self.config.outlier_limit)
         return self._guard
 
     def note_outlier(self, step: int, ratio: float | None) -> None:
@@ -166,8 +169,8 @@ class StudentJob(TrainingJob):
         """The learning rate the job's schedule gives step `step`."""
 
     def learning_rate(self, step: int) -> float:
-        """The schedule's rate at `step`, times the guard's factor (1 until it met an outlier)."""
-        return self.scheduled_rate(step) * self.guard.rate_factor
+        """The schedule's rate at `step`, times the guard's factor (1 until it met an outlier, and while it is off)."""
+        return self.scheduled_rate(step) * self.guard.learning_rate_factor
 
     def pending_logs(self) -> list[str]:
         notes, self._notes = getattr(self, "_notes", []), []

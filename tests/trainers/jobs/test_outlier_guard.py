@@ -3,8 +3,10 @@ for the rest of the run (and for a resumed run)."""
 
 import dataclasses
 
-from r2l_viewer.core.config import to_dict
-from trainers.configs import DistillConfig
+import pytest
+
+from r2l_viewer.core.config import ConfigError, to_dict, validate
+from trainers.configs import DistillConfig, FinetuneConfig
 from trainers.events import DONE, LOG, PROGRESS
 from trainers.jobs.distill import Distill
 from trainers.jobs.finetune import Finetune
@@ -82,6 +84,30 @@ def test_a_resumed_run_keeps_the_halved_rate(taught_scene, tmp_path, monkeypatch
     assert events[-1].kind == DONE
     last = [e for e in events if e.kind == PROGRESS][-1]
     assert abs(last.lr - 0.5 * scheduled(preset.distill, last.step - 1)) < 1e-9
+
+
+def test_a_run_resumed_with_the_guard_off_gets_the_schedules_full_rate_back(taught_scene, tmp_path, monkeypatch):
+    folder, preset = scene_and_preset(taught_scene, tmp_path)
+    with_an_outlier_at(monkeypatch, OUTLIER_STEP)
+    monkeypatch.setattr("trainers.training.loop.REPORT_SECONDS", -1.0)
+    ctx = context(folder)
+    for event in run_job("distill", preset, ctx):
+        if event.kind == PROGRESS and event.step > OUTLIER_STEP + 5:
+            ctx.stop.set()
+    assert Workspace(folder / "scene.ckpt").load_state("distill")["gradient_guard"]["rate_factor"] == 0.5
+    preset.distill = dataclasses.replace(preset.distill, outlier_limit=0.0)  # --distill.outlier_limit 0 on resume
+    events = list(run_job("distill", preset, context(folder, resume=True)))
+    assert events[-1].kind == DONE
+    last = [e for e in events if e.kind == PROGRESS][-1]
+    assert abs(last.lr - scheduled(preset.distill, last.step - 1)) < 1e-9
+
+
+def test_limits_that_would_catch_ordinary_steps_are_refused_with_what_to_give():
+    for limit in (0.5, 1.0, 1.9):
+        with pytest.raises(ConfigError, match=r"outlier_limit = .* below its minimum 2.0 \(0 turns it off\)"):
+            validate(DistillConfig(outlier_limit=limit), "--distill")
+    for limit in (0.0, 2.0, 4.0):
+        validate(FinetuneConfig(outlier_limit=limit), "--finetune")
 
 
 def test_a_run_saved_before_the_guard_resumes_without_it_unless_asked():

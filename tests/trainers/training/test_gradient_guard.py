@@ -64,6 +64,16 @@ def test_the_guard_waits_for_a_history_before_it_acts():
     guard = warmed_up(steps=WARMUP_STEPS - 1)
     assert guard(parameters_with_gradient(100.0, 3)) is None
     assert guard.rate_factor == 1.0
+    assert guard(parameters_with_gradient(100.0, 4)) is not None  # its history complete, the next one counts
+    assert guard.rate_factor == 0.5
+
+
+def test_a_longer_learning_rate_warm_up_holds_the_guard_back_as_long():
+    guard = GradientGuard(4.0, warmup_steps=2 * WARMUP_STEPS)
+    for k in range(2 * WARMUP_STEPS - 1):
+        guard(parameters_with_gradient(1.0, k))
+    assert guard(parameters_with_gradient(100.0, 3)) is None
+    assert guard(parameters_with_gradient(100.0, 4)) is not None
 
 
 def test_a_limit_of_zero_turns_the_guard_off():
@@ -73,11 +83,23 @@ def test_a_limit_of_zero_turns_the_guard_off():
     assert abs(gradient_norm([p.grad for p in params]) - 1e6) < 1.0
 
 
+def test_turned_off_after_a_halving_the_guard_gives_the_schedule_its_full_rate_back():
+    guard = warmed_up()
+    guard(parameters_with_gradient(50.0 * guard.average, 8))
+    assert guard.learning_rate_factor == 0.5
+    guard.limit = 0.0  # a run resumed with --distill.outlier_limit 0
+    assert guard.learning_rate_factor == 1.0
+
+
 def test_non_finite_gradients_are_left_as_they_are():
     guard = warmed_up()
+    state = guard.state_dict()
     params = parameters_with_gradient(1.0, 6)
     params[0].grad[0, 0] = float("nan")
+    before = [p.grad.clone() for p in params]
     assert guard(params) is None
+    assert all(torch.allclose(p.grad, b, rtol=0, atol=0, equal_nan=True) for p, b in zip(params, before))
+    assert guard.state_dict() == state  # not counted in the average either
 
 
 def test_a_resumed_guard_decides_as_the_one_it_continues():
@@ -91,7 +113,9 @@ def test_a_resumed_guard_decides_as_the_one_it_continues():
     assert first.state_dict() == second.state_dict()
 
 
-def test_a_state_saved_before_the_guard_existed_starts_afresh():
+def test_a_state_saved_before_the_guard_existed_starts_afresh_with_its_own_history():
     guard = GradientGuard(4.0)
     guard.load_state_dict(None)
-    assert guard.average is None and guard.steps == 0 and guard.rate_factor == 1.0
+    for k in range(WARMUP_STEPS - 1):  # a resumed run's first steps build the history anew: no step judged yet
+        assert guard(parameters_with_gradient(100.0 if k == 50 else 1.0, k)) is None
+    assert guard.rate_factor == 1.0 and guard.outliers == 0
