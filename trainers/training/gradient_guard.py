@@ -26,8 +26,9 @@ class GradientGuard:
     exceeds `limit` x the running average of earlier steps', it scales the gradients down to that, halves
     `rate_factor` (the learning rate's multiplier from then on; once per BACKOFF_GAP steps), and returns the ratio;
     else it returns None (off, warming up, or within the limit). It judges no step before `warmup_steps` steps of
-    history (at least WARMUP_STEPS; a job passes its learning-rate warm-up's length when that is longer). Under torchrun the gradients are already averaged
-    over the ranks, so every rank takes the same decision."""
+    history (at least WARMUP_STEPS; a job passes its learning-rate warm-up's length when that is longer). While
+    off (limit 0) it counts nothing: turned on again, it judges against the average it had. Under torchrun the
+    gradients are already averaged over the ranks, so every rank takes the same decision."""
 
     def __init__(self, limit: float, warmup_steps: int = WARMUP_STEPS):
         self.limit = float(limit)
@@ -72,9 +73,10 @@ class GradientGuard:
 
     def load_state_dict(self, state: dict | None) -> None:
         """Continue from a saved state (None, from a run saved before the guard existed: start afresh)."""
-        if state:
-            self.average, self.steps, self.outliers = state["average"], int(state["steps"]), int(state["outliers"])
-            self.rate_factor, self.last_backoff = float(state["rate_factor"]), state["last_backoff"]
+        state = state or {}
+        self.average, self.steps = state.get("average"), int(state.get("steps", 0))
+        self.outliers, self.rate_factor = int(state.get("outliers", 0)), float(state.get("rate_factor", 1.0))
+        self.last_backoff = state.get("last_backoff")
 
 
 def gradient_norm(grads: list[torch.Tensor]) -> float:

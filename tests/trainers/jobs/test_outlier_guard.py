@@ -13,7 +13,7 @@ from trainers.jobs.finetune import Finetune
 from trainers.jobs.pipeline import run_job
 from trainers.presets import get_preset
 from trainers.storage.resume import resumed_config
-from trainers.storage.workspace import Workspace
+from trainers.storage.workspace import RunContext, Workspace
 from trainers.training.schedule import warmup_then_decay
 from trainers.training.student_steps import StudentJob
 
@@ -98,8 +98,19 @@ def test_a_run_resumed_with_the_guard_off_gets_the_schedules_full_rate_back(taug
     preset.distill = dataclasses.replace(preset.distill, outlier_limit=0.0)  # --distill.outlier_limit 0 on resume
     events = list(run_job("distill", preset, context(folder, resume=True)))
     assert events[-1].kind == DONE
-    last = [e for e in events if e.kind == PROGRESS][-1]
+    progress = [e for e in events if e.kind == PROGRESS]
+    assert progress[0].step > OUTLIER_STEP  # resumed, not started over
+    last = progress[-1]
     assert abs(last.lr - scheduled(preset.distill, last.step - 1)) < 1e-9
+
+
+def test_the_guard_judges_no_step_during_a_longer_learning_rate_warm_up(tmp_path):
+    preset = get_preset("standard")
+    job = Distill(preset.distill, RunContext(Workspace(tmp_path / "s.ckpt"), device="cpu"))
+    assert preset.distill.warmup_steps == 200 and job.guard.warmup_steps == 200
+    job = Distill(dataclasses.replace(preset.distill, warmup_steps=10), RunContext(Workspace(tmp_path / "t.ckpt"),
+                                                                                   device="cpu"))
+    assert job.guard.warmup_steps == 100  # the guard's own history comes first
 
 
 def test_limits_that_would_catch_ordinary_steps_are_refused_with_what_to_give():

@@ -114,8 +114,10 @@ def test_a_resumed_guard_decides_as_the_one_it_continues():
 
 
 def test_a_state_saved_before_the_guard_existed_starts_afresh_with_its_own_history():
-    guard = GradientGuard(4.0)
+    guard = warmed_up()
+    guard(parameters_with_gradient(50.0 * guard.average, 9))
     guard.load_state_dict(None)
+    assert guard.average is None and guard.rate_factor == 1.0
     for k in range(WARMUP_STEPS - 1):  # a resumed run's first steps build the history anew: no step judged yet
         assert guard(parameters_with_gradient(100.0 if k == 50 else 1.0, k)) is None
     assert guard.rate_factor == 1.0 and guard.outliers == 0
