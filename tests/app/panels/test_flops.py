@@ -73,7 +73,7 @@ def test_the_flops_per_ray_of_the_demo_are_the_multiply_adds_its_layers_do(demo_
     student, teacher = scene.build_student(), scene.build_teacher()
     cfg = scene.student["config"]
     assert (cfg["points_per_ray"], len(cfg["grid_planes"]), cfg["grid_channels"], cfg["grid_combine"], cfg["width"],
-            cfg["blocks"], cfg["depth"], cfg["occupancy_resolution"]) == (32, 3, 4, "product", 128, 4, True, 32)
+            cfg["blocks"], cfg["depth"], cfg["occupancy_resolution"]) == (32, 3, 4, "product", 128, 4, True, 64)
     written_out = 2 * (384 * 128 + 4 * 2 * 128 * 128 + 128 * 4)
     assert "test" not in scene.cameras
     pose = scene.cameras["val"][0]
