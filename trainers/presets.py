@@ -32,10 +32,8 @@ class Preset:
 # 2.8 dB to 0.5-0.9 dB with a narrower head input (docs/BENCHMARKS.md, "Plane products and the teacher's occupancy").
 # Occupancy cells of 64^3 rather than 32^3 hold a ray's points to a tighter span: +0.3 dB on lego's test views for
 # the same frame time, as fewer rays cross it (docs/BENCHMARKS.md, "A finer occupancy").
-TINY_OCCUPANCY = 64
 TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256), grid_channels=4,
-                             grid_combine="product", occupancy_resolution=TINY_OCCUPANCY, width=128, blocks=4,
-                             depth=True)
+                             grid_combine="product", occupancy_resolution=64, width=128, blocks=4, depth=True)
 TINY_DISTILL_STEPS = 5000
 # The teacher ends once its validation PSNR rose less than 0.1 dB in 500 steps at the final grid (docs/BENCHMARKS.md,
 # "A teacher that has settled"): the two phone captures settle at step 2500-3000 of 3600 (+0.00-0.08 dB over the
