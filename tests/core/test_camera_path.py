@@ -2,7 +2,6 @@
 built-in paths (nerf-pytorch's orbit and LLFF spiral, the spiral checked against its formula written out here)."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,6 @@ from r2l_viewer.core.datasets import load_dataset
 from r2l_viewer.core.datasets.base import SceneMeta
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.standard_paths import average_pose, standard_path
-
-FERN = Path(__file__).resolve().parents[3] / "shared" / "data" / "nerf_llff_data" / "fern"
-
 
 def close(a: torch.Tensor, b: torch.Tensor, atol: float) -> bool:
     """Tensors equal within atol, whatever their float types (paths hold float64 poses)."""
@@ -155,9 +151,8 @@ def nerf_pytorch_spiral(poses: np.ndarray, focal: float) -> np.ndarray:
     return np.stack(out)
 
 
-@pytest.mark.skipif(not FERN.is_dir(), reason=f"{FERN} is not here (the shared real data)")
-def test_the_standard_path_of_an_llff_scene_is_nerf_pytorchs_spiral():
-    dataset = load_dataset(FERN, 8)
+def test_the_standard_path_of_an_llff_scene_is_nerf_pytorchs_spiral(fern_dir):
+    dataset = load_dataset(fern_dir, 8)
     cameras = {name: split.poses for name, split in dataset.splits.items()}
     path = standard_path(dataset.meta, cameras)
     assert not path.loop and path.frame_count() == 120
