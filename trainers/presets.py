@@ -32,8 +32,14 @@ class Preset:
 # 2.8 dB to 0.5-0.9 dB with a narrower head input (docs/BENCHMARKS.md, "Plane products and the teacher's occupancy").
 # Occupancy cells of 64^3 rather than 32^3 hold a ray's points to a tighter span: +0.3 dB on lego's test views for
 # the same frame time, as fewer rays cross it (docs/BENCHMARKS.md, "A finer occupancy").
+# The points at u^1.5 of the way through that span rather than evenly (POINT_SPACING): an opaque surface is seen early
+# in it (on lego half the surfaces lie in its first 31%), and the points crowd there for the same frame cost; +0.06 dB
+# on average over four paired lego runs, the distilled students 0.1-0.2 dB closer to their teacher; u^2 lost 0.16 dB
+# (docs/BENCHMARKS.md, "Points where the surface is").
+POINT_SPACING = 1.5
 TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256), grid_channels=4,
-                             grid_combine="product", occupancy_resolution=64, width=128, blocks=4, depth=True)
+                             grid_combine="product", occupancy_resolution=64, point_spacing=POINT_SPACING, width=128,
+                             blocks=4, depth=True)
 TINY_DISTILL_STEPS = 5000
 # The teacher ends once its validation PSNR rose less than 0.1 dB in 500 steps at the final grid (docs/BENCHMARKS.md,
 # "A teacher that has settled"): the two phone captures settle at step 2500-3000 of 3600 (+0.00-0.08 dB over the
@@ -94,7 +100,8 @@ def _standard() -> Preset:
         pseudo=PseudoConfig(images=2000),
         distill=DistillConfig(
             student=StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256, 512), grid_channels=8,
-                                  grid_combine="product", occupancy_resolution=64, width=256, blocks=8, depth=True),
+                                  grid_combine="product", occupancy_resolution=64, point_spacing=POINT_SPACING,
+                                  width=256, blocks=8, depth=True),
             steps=60000,
             batch_rays=32768,
             lr=1e-3,

@@ -122,7 +122,8 @@ class FastStudent:
         a + t b at the student's t from near to far, read without forming them."""
         n, points = rays.shape[0], self.student.config.points_per_ray
         a, b = rays[:, :3], rays[:, 3:6]
-        t = stratified_samples(rays[:, 6], rays[:, 7], n, points, rays.device).t()[:, :, None]  # [P, N, 1]
+        t = stratified_samples(rays[:, 6], rays[:, 7], n, points, rays.device,
+                               spacing=self.student.spacing).t()[:, :, None]  # [P, N, 1]
         coords = None
         if len(self.planes):  # one coordinate at a time: a broadcast over [3, P, N, 2] at once is 2.5x slower
             coords = rays.new_empty(3, points, n, 2)

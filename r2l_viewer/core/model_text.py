@@ -30,7 +30,8 @@ def levels_text(sizes) -> str:
 def student_encoding_text(config: dict) -> str:
     """How a student (its config as stored in a checkpoint) encodes a ray: "16 points, L=10" for the paper's
     frequency encoding, "16 points, grid planes 64/128/256 x 4 ch" (and "+ volumes ...") for feature grids, with
-    ", product" when the planes' reads are multiplied and ", occupancy 32^3" when points follow the teacher's."""
+    ", product" when the planes' reads are multiplied, ", occupancy 32^3" when points follow the teacher's and
+    ", points at u^1.5" when they crowd towards its first cell."""
     points = f"{config.get('points_per_ray')} points"
     if config.get("encoding", "frequency") != "grid":
         return f"{points}, L={config.get('frequencies')}"
@@ -41,6 +42,8 @@ def student_encoding_text(config: dict) -> str:
         text += ", product"
     if config.get("occupancy_resolution"):
         text += f", occupancy {config['occupancy_resolution']}^3"
+        if config.get("point_spacing", 1.0) != 1.0:
+            text += f", points at u^{config['point_spacing']:g}"
     return text
 
 

@@ -28,10 +28,14 @@ def stratified_samples(
     device: torch.device | str = "cpu",
     generator: torch.Generator | None = None,
     jitter: bool = False,
+    spacing: float = 1.0,
 ) -> torch.Tensor:
-    """Ray parameters t [N, S], evenly spaced from near to far (both included); `jitter` moves each uniformly
-    inside its bin (bins split at the midpoints), as NeRF and R2L do for training."""
+    """Ray parameters t [N, S], evenly spaced from near to far (both included), or with `spacing` s > 1 at u^s of
+    the way for u evenly spaced in [0, 1] (closer together near `near`); `jitter` moves each uniformly inside its
+    bin (bins split at the midpoints), as NeRF and R2L do for training."""
     u = torch.linspace(0.0, 1.0, n_samples, device=device)
+    if spacing != 1.0:
+        u = u.pow(spacing)
     near_t = torch.as_tensor(near, dtype=torch.float32, device=device).reshape(-1, 1)
     far_t = torch.as_tensor(far, dtype=torch.float32, device=device).reshape(-1, 1)
     t = (near_t * (1.0 - u) + far_t * u).expand(n_rays, n_samples)

@@ -38,10 +38,10 @@ def cell_centres(resolution: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1)
 
 
-def ball_student(depth: bool = True) -> Student:
+def ball_student(depth: bool = True, **options) -> Student:
     config = StudentConfig(points_per_ray=8, encoding="grid", grid_planes=(4, 8), grid_channels=3,
                            grid_combine="product", occupancy_resolution=CELLS, width=16, blocks=2, depth=depth,
-                           box_min=BOX_MIN, box_max=BOX_MAX, background=(0.2, 0.4, 0.6))
+                           box_min=BOX_MIN, box_max=BOX_MAX, background=(0.2, 0.4, 0.6), **options)
     torch.manual_seed(0)
     student = Student(config).eval()
     for p in student.parameters():
@@ -98,8 +98,36 @@ def test_points_go_only_where_the_ray_crosses_the_occupancy():
     assert float((points - CENTRE).norm(dim=-1).max()) < 1.5  # (the box's half diagonal is 2.1)
 
 
-def test_a_ray_that_misses_the_occupancy_shows_the_background_on_every_cpu_path():
-    student = ball_student()
+def ray_parameters(points: torch.Tensor, origins: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """t [N, P] of points [N, P, 3] on unit-direction rays."""
+    return ((points - origins[:, None]) * directions[:, None]).sum(-1)
+
+
+def test_spaced_points_crowd_towards_the_first_occupied_cell_and_even_ones_stay_where_they_were():
+    origins, directions = rays_at(CENTRE + 0.3 * torch.randn(20, 3))
+    near, far, _ = ball_student().ray_span(origins, directions)
+    u = torch.linspace(0.0, 1.0, 8)
+    for spacing in (1.0, 1.5, 2.0):
+        points = ball_student(point_spacing=spacing).ray_points(origins, directions)
+        expected = near[:, None] * (1 - u.pow(spacing)) + far[:, None] * u.pow(spacing)
+        assert torch.allclose(ray_parameters(points, origins, directions), expected, atol=1e-5)
+    gaps = ray_parameters(points, origins, directions).diff(dim=1)
+    assert (gaps[:, 0] < 0.1 * gaps[:, -1]).all()  # at u^2: the first gap 1/13 of the last
+
+
+def test_the_spacing_applies_only_with_an_occupancy_grid():
+    student = Student(StudentConfig(points_per_ray=8, encoding="grid", grid_planes=(4,), width=8, blocks=1,
+                                    box_min=BOX_MIN, box_max=BOX_MAX, point_spacing=2.0))
+    origins, directions = rays_at(CENTRE + 0.3 * torch.randn(20, 3))
+    enter, leave = intersect_aabb(origins, directions, torch.tensor(BOX_MIN), torch.tensor(BOX_MAX))
+    t = ray_parameters(student.ray_points(origins, directions), origins, directions)
+    u = torch.linspace(0.0, 1.0, 8)
+    assert torch.allclose(t, enter[:, None] * (1 - u) + leave[:, None] * u, atol=1e-5)
+
+
+@pytest.mark.parametrize("spacing", [1.0, 1.5])
+def test_a_ray_that_misses_the_occupancy_shows_the_background_on_every_cpu_path(spacing):
+    student = ball_student(point_spacing=spacing)
     far_side = CENTRE + torch.tensor([0.0, 0.0, 1.0]) * 1.05  # in the box, well above the ball
     origins, directions = rays_at(torch.cat([far_side.expand(20, 3), CENTRE.expand(20, 3)]))
     with torch.no_grad():

@@ -1,15 +1,18 @@
 """Presets against the paper's recipe (DESIGN.md section 2), the learning-rate schedule, and pseudo views placed
 from the training cameras."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 
+from r2l_viewer.core.assets import demo_checkpoint_path
 from r2l_viewer.core.cameras import pose_angles, spherical_pose
+from r2l_viewer.core.checkpoint import load_scene
 from r2l_viewer.core.datasets import load_demo
 from r2l_viewer.core.datasets.base import orbit_of_inward_cameras
-from r2l_viewer.core.models import Student, parameter_count
+from r2l_viewer.core.models import Student, StudentConfig, parameter_count
 from r2l_viewer.core.metrics import linear_layer_count
 from trainers.jobs.distill import Distill
 from trainers.presets import PRESETS, get_preset
@@ -104,3 +107,13 @@ def test_the_cpu_and_gpu_presets_students_give_depth(name):
     preset = get_preset(name)
     assert preset.distill.student.depth is True
     assert preset.distill.depth_weight > 0 and preset.finetune.depth_weight > 0
+
+
+def test_the_bundled_demo_carries_the_tiny_presets_student():
+    """Every student setting the preset chooses (the scene's own fields aside) is the bundled demo's: `make
+    demo-assets` was rerun when the preset last changed."""
+    built = load_scene(demo_checkpoint_path()).build_student().config
+    preset = get_preset("tiny").distill.student
+    as_value = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731
+    for name in (f.name for f in dataclasses.fields(StudentConfig) if not f.metadata["scene"]):
+        assert as_value(getattr(built, name)) == as_value(getattr(preset, name)), name

@@ -92,7 +92,8 @@ def describe_student(config: StudentConfig) -> str:
         product = ", multiplied" if config.grid_combine == "product" else ""
         encoding = f"grid encoding ({levels} x {config.grid_channels} channels{product})"
         if config.occupancy_resolution:
-            encoding += f", points in the teacher's occupancy ({config.occupancy_resolution}^3)"
+            spacing = f", at u^{config.point_spacing:g} of its span" if config.point_spacing != 1.0 else ""
+            encoding += f", points in the teacher's occupancy ({config.occupancy_resolution}^3{spacing})"
     else:
         encoding = f"frequency encoding ({config.frequencies} octaves)"
     depth = ", colour and depth out" if config.depth else ""

@@ -28,7 +28,8 @@ ENCODINGS = ("frequency", "grid")
 class StudentConfig:
     """Shape of the neural light field; the defaults are the paper's 88-layer network."""
 
-    points_per_ray: int = param(16, "points sampled evenly along each ray between near and far", min=1, max=256, gui=True)
+    points_per_ray: int = param(16, "points sampled along each ray between near and far (evenly, or as point_spacing "
+                                "says)", min=1, max=256, gui=True)
     encoding: str = param("frequency", "how each point is encoded: 'frequency' (sines and cosines of its coordinates, "
                           "the paper) or 'grid' (learned feature planes over the scene box)", choices=ENCODINGS,
                           gui=True)
@@ -60,6 +61,9 @@ class StudentConfig:
     contraction: dict | None = param(None, "the contracted space of an unbounded scene: points go evenly along each "
                                      "ray's contracted path and are encoded there (None: world or NDC space)",
                                      scene=True)
+    point_spacing: float = param(1.0, "with an occupancy grid: the points go at u^s of the way from the first to the "
+                                 "last occupied cell, u evenly spaced in [0, 1] (1: evenly; above 1: closer together "
+                                 "near the first, where an opaque surface is seen)", min=1.0, max=4.0)
     depth: bool = param(False, "also predict each ray's depth (the teacher's expected ray parameter, near to far) as "
                         "a fourth output of the last layer: same single evaluation per ray", gui=True)
 
@@ -161,10 +165,16 @@ class Student(nn.Module):
             return self.contracted_points(origins, directions, randomize, generator, point_major), None
         origins, directions = model_space_rays(cfg.ndc, origins, directions)
         near, far, empty = self.ray_span(origins, directions)
-        t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator, jitter=randomize)
+        t = stratified_samples(near, far, origins.shape[0], cfg.points_per_ray, origins.device, generator,
+                               jitter=randomize, spacing=self.spacing)
         if point_major:
             return torch.addcmul(origins, t.t()[..., None], directions), empty
         return origins[:, None, :] + t[..., None] * directions[:, None, :], empty
+
+    @property
+    def spacing(self) -> float:
+        """The points' spacing along a ray's span: the config's with an occupancy grid, else even (1)."""
+        return self.config.point_spacing if self.config.uses_occupancy else 1.0
 
     def with_background(self, values: torch.Tensor, empty: torch.Tensor | None) -> torch.Tensor:
         """The sigmoid outputs [N, outputs] with rays that cross no occupied cell set to the background colour (and

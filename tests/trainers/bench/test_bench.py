@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from trainers.bench.run import run_bench
+from trainers.bench.run import describe_student, run_bench
 from trainers.bench.table import print_table
 from trainers.cli.bench import main
 from trainers.bench.ceiling import LayerProducts, gemm_ceiling, layer_shapes
@@ -184,3 +184,10 @@ def test_bf16_costs_the_student_little_psnr_against_its_teacher(taught_scene):
     assert change["resolution"] == [16, 16] and 0.0 < change["fp32_psnr"] < 60.0
     assert change["psnr_change_db"] == pytest.approx(change["bf16_psnr"] - change["fp32_psnr"])
     assert abs(change["psnr_change_db"]) < 0.5  # bf16 autocast on the CPU barely moves it
+
+
+def test_the_bench_says_how_the_tiny_presets_student_places_its_points():
+    described = describe_student(get_preset("tiny").distill.student)
+    assert "points in the teacher's occupancy (64^3, at u^1.5 of its span)" in described
+    even = dataclasses.replace(get_preset("tiny").distill.student, point_spacing=1.0)
+    assert "points in the teacher's occupancy (64^3)," in describe_student(even)

@@ -23,6 +23,10 @@ def test_the_encoding_is_said_in_words():
     assert student_encoding_text(grid | {"grid_volumes": [32]}) == with_volume
     assert student_encoding_text(grid | {"grid_planes": [], "grid_volumes": [16, 32]}) == \
         "16 points, grid volumes 16/32 x 4 ch"
+    placed = grid | {"grid_combine": "product", "occupancy_resolution": 64}
+    assert student_encoding_text(placed) == "16 points, grid planes 64/128/256 x 4 ch, product, occupancy 64^3"
+    assert student_encoding_text(placed | {"point_spacing": 1.5}) == \
+        "16 points, grid planes 64/128/256 x 4 ch, product, occupancy 64^3, points at u^1.5"
     assert [human_bytes(n) for n in (912, 48_100, 23_670_000)] == ["912 B", "48.1 kB", "23.67 MB"]
 
 
