@@ -15,6 +15,7 @@ from r2l_viewer.core.datasets.base import SceneMeta
 from r2l_viewer.core.rays import camera_rays
 from r2l_viewer.core.standard_paths import average_pose, standard_path
 
+
 def close(a: torch.Tensor, b: torch.Tensor, atol: float) -> bool:
     """Tensors equal within atol, whatever their float types (paths hold float64 poses)."""
     return torch.allclose(a.double(), b.double(), atol=atol)

@@ -120,6 +120,7 @@ def test_the_spacing_applies_only_with_an_occupancy_grid():
                                     box_min=BOX_MIN, box_max=BOX_MAX, point_spacing=2.0))
     origins, directions = rays_at(CENTRE + 0.3 * torch.randn(20, 3))
     enter, leave = intersect_aabb(origins, directions, torch.tensor(BOX_MIN), torch.tensor(BOX_MAX))
+    enter, leave = (v.clamp(student.config.near, student.config.far) for v in (enter, leave))
     t = ray_parameters(student.ray_points(origins, directions), origins, directions)
     u = torch.linspace(0.0, 1.0, 8)
     assert torch.allclose(t, enter[:, None] * (1 - u) + leave[:, None] * u, atol=1e-5)
