@@ -34,7 +34,7 @@ class Preset:
 # the same frame time, as fewer rays cross it (docs/BENCHMARKS.md, "A finer occupancy").
 # The points at u^1.5 of the way through that span rather than evenly (POINT_SPACING): an opaque surface is seen early
 # in it (on lego half the surfaces lie in its first 31%), and the points crowd there for the same frame cost; +0.06 dB
-# on average over four paired lego runs, the distilled students 0.1-0.2 dB closer to their teacher; u^2 lost 0.16 dB
+# on average over four paired lego runs, the distilled students 0.03-0.18 dB closer to their teacher; u^2 lost 0.16 dB
 # (docs/BENCHMARKS.md, "Points where the surface is").
 POINT_SPACING = 1.5
 TINY_STUDENT = StudentConfig(points_per_ray=32, encoding="grid", grid_planes=(64, 128, 256), grid_channels=4,

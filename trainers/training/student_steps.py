@@ -190,9 +190,10 @@ class StudentJob(TrainingJob):
         accumulated, and averaged over the ranks with the `last` one."""
         quiet = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
         with quiet:
-            # DDP's forward may talk to the other ranks first (its buckets are rebuilt after the first steps)
+            # DDP's forward may talk to the other ranks first (its buckets are rebuilt after the first steps);
+            # autocast: bf16 matrix products, the loss below in fp32
             with self.ctx.ranks.watch("starting a step"), autocast(self.device, self.config.precision):
-                out = model(part.origins, part.directions, randomize=True, generator=generator)  # bf16 products
+                out = model(part.origins, part.directions, randomize=True, generator=generator)
             error = (out.rgb.float() - part.rgb).pow(2).mean(dim=-1)
             loss = (error + self.depth_error(out, part)).sum() / rays
             with self.ctx.ranks.watch("averaging the gradients"):
